@@ -1,0 +1,131 @@
+// buildApp(config): the one composition root. It picks the concrete drivers (storage,
+// backends), builds the Fastify instance and registers the stages of a request in order.
+// main.ts is the only file that listens.
+
+import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from './config/index.js';
+import { StoreUnavailableError, type Store } from './core/index.js';
+import { ApiError, controlPlaneErrors, dataPlaneErrors, isApiError } from './errors/index.js';
+import { ensureAdminToken } from './identity/index.js';
+import { openStore } from './storage/index.js';
+import { DeploymentRuntime } from './backends/runtime.js';
+import { controlPlane } from './control-plane/index.js';
+import { dataPlane } from './data-plane/index.js';
+
+export interface LapisApp {
+  app: FastifyInstance;
+  store: Store;
+  runtime: DeploymentRuntime;
+  adminToken: string;
+  /** Stops serving models and closes the database (after app.close()). */
+  close(): Promise<void>;
+}
+
+type Plane = 'data' | 'control';
+
+function planeOf(url: string): Plane {
+  return url.startsWith('/openai') ? 'data' : 'control';
+}
+
+/** Any failure as the catalog error of the plane the request is on. */
+function toApiError(err: FastifyError | Error, plane: Plane, bodyLimit: number, request: FastifyRequest): ApiError {
+  if (isApiError(err)) return err;
+  const catalog = plane === 'data' ? dataPlaneErrors : controlPlaneErrors;
+  if (err instanceof StoreUnavailableError) {
+    return catalog.serviceUnavailable('The service is temporarily unable to reach its database. Please retry shortly.');
+  }
+  const code = (err as FastifyError).code;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return catalog.payloadTooLarge(bodyLimit);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return plane === 'data'
+        ? dataPlaneErrors.unsupportedMediaType(request.headers['content-type'])
+        : controlPlaneErrors.invalidRequestContent(`Unsupported content type '${request.headers['content-type']}'.`);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return plane === 'data'
+        ? dataPlaneErrors.invalidRequest('invalid_json', `We could not parse the JSON body of your request: ${err.message}`)
+        : controlPlaneErrors.invalidRequestContent(err.message);
+  }
+  if ((err as { jsonParseError?: boolean }).jsonParseError) {
+    return plane === 'data'
+      ? dataPlaneErrors.invalidRequest('invalid_json', `We could not parse the JSON body of your request: ${err.message}`)
+      : controlPlaneErrors.invalidRequestContent(`Invalid JSON: ${err.message}`);
+  }
+  return catalog.internalError();
+}
+
+export async function buildApp(config: Config): Promise<LapisApp> {
+  if (config.dataDir !== ':memory:') await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    schema: config.databaseSchema,
+    encryptionKey: config.encryptionKey,
+  });
+  const adminToken = await ensureAdminToken(config.dataDir, config.adminToken);
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    // ARM paths are case-insensitive (resourceGroups vs resourcegroups); params keep their case.
+    routerOptions: { caseSensitive: false },
+    genReqId: () => randomUUID(),
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+  });
+  const runtime = new DeploymentRuntime(store, {
+    llamaThreads: config.llamaThreads,
+    llamaContextSize: config.llamaContextSize,
+    log: app.log,
+  });
+
+  // request context: every response carries the request id under Azure's two names.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('apim-request-id', request.id).header('x-request-id', request.id);
+  });
+
+  // JSON bodies: an empty body is "no body" (ARM SDKs POST listKeys without one); a
+  // malformed one is marked so the error handler can name it in the plane's own shape.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(Object.assign(err as Error, { jsonParseError: true }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply: FastifyReply) => {
+    const apiError = toApiError(err, planeOf(request.url), config.bodyLimit, request);
+    if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed');
+    void reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = planeOf(request.url) === 'data' ? dataPlaneErrors.resourceNotFound() : controlPlaneErrors.noRoute(request.method, request.url.split('?')[0]!);
+    void reply.code(err.statusCode).send(err.body);
+  });
+
+  await app.register(controlPlane, {
+    store,
+    runtime,
+    adminToken,
+    defaultLocation: config.location,
+    publicUrl: config.publicUrl,
+  });
+  await app.register(dataPlane, { store, runtime, regionName: config.regionName });
+
+  return {
+    app,
+    store,
+    runtime,
+    adminToken,
+    async close() {
+      await runtime.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// `lapis account|keys|deployment …`: admin commands over the control-plane HTTP API.
+
+import { resolve } from 'node:path';
+import { basename } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig, type Config } from '../config/index.js';
+import { createAdminClient, type AdminClient } from './admin-client.js';
+import { parseOutput, printFields, printJson, printTable, type OutputFormat } from './output.js';
+
+interface AdminFlags {
+  endpoint?: string;
+  token?: string;
+  dataDir?: string;
+  subscription?: string;
+  resourceGroup?: string;
+  account?: string;
+  output: OutputFormat;
+}
+
+type Json = Record<string, any>;
+
+function withAdminOptions(cmd: Command, options: { account?: boolean } = {}): Command {
+  cmd
+    .option('--endpoint <url>', 'Lapis URL (env LAPIS_ENDPOINT)')
+    .option('--token <token>', 'admin token (env LAPIS_ADMIN_TOKEN)')
+    .option('--data-dir <dir>', 'data directory of a local server, to find its URL and token (env LAPIS_HOME)')
+    .option('--subscription <id>', 'subscription id (env LAPIS_SUBSCRIPTION_ID)')
+    .option('-g, --resource-group <name>', 'resource group (env LAPIS_RESOURCE_GROUP)')
+    .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseOutput));
+  if (options.account) cmd.option('-a, --account <name>', 'account name (env LAPIS_ACCOUNT)');
+  return cmd;
+}
+
+async function connect(flags: AdminFlags): Promise<{ client: AdminClient; config: Config }> {
+  const { config } = loadConfig({
+    endpoint: flags.endpoint,
+    dataDir: flags.dataDir,
+    subscriptionId: flags.subscription,
+    resourceGroup: flags.resourceGroup,
+    account: flags.account,
+  });
+  return { client: await createAdminClient(config, flags.token), config };
+}
+
+function printAccounts(list: Json[], output: OutputFormat): void {
+  if (output === 'json') return printJson(list);
+  printTable(
+    ['NAME', 'RESOURCE GROUP', 'LOCATION', 'KIND', 'STATE', 'ENDPOINT'],
+    list.map((a) => [a.name, String(a.id).split('/')[4], a.location, a.kind, a.properties?.provisioningState, a.properties?.endpoint]),
+  );
+}
+
+function printDeployments(list: Json[], output: OutputFormat): void {
+  if (output === 'json') return printJson(list);
+  printTable(
+    ['NAME', 'MODEL', 'SKU', 'CAPACITY', 'STATE', 'BACKEND'],
+    list.map((d) => [
+      d.name,
+      d.properties?.model?.name,
+      d.sku?.name,
+      d.sku?.capacity,
+      d.properties?.provisioningState + (d.properties?.lapis?.provisioningError ? `: ${d.properties.lapis.provisioningError.message}` : ''),
+      d.properties?.lapis?.backend ? `${d.properties.lapis.backend.kind} ${d.properties.lapis.backend.modelPath ?? ''}`.trim() : '',
+    ]),
+  );
+}
+
+function accountCommand(): Command {
+  const cmd = new Command('account').description('manage accounts (Microsoft.CognitiveServices/accounts)');
+  withAdminOptions(cmd.command('create <name>').description('create or update an account'))
+    .option('--location <location>', 'location (default: LAPIS_LOCATION)')
+    .option('--kind <kind>', 'OpenAI or AIServices', 'OpenAI')
+    .option('--subdomain <name>', 'customSubDomainName')
+    .action(async (name: string, flags: AdminFlags & { location?: string; kind: string; subdomain?: string }) => {
+      const { client, config } = await connect(flags);
+      const body = {
+        location: flags.location ?? config.location,
+        kind: flags.kind,
+        sku: { name: 'S0' },
+        properties: flags.subdomain ? { customSubDomainName: flags.subdomain } : {},
+      };
+      printAccounts([(await client.call('PUT', client.accountPath(name), body)) as Json], flags.output);
+    });
+  withAdminOptions(cmd.command('list').description('list accounts (of the resource group given by -g, else the whole subscription)'))
+    .action(async (flags: AdminFlags) => {
+      const { client, config } = await connect(flags);
+      const path = flags.resourceGroup
+        ? client.accountPath('').replace(/\/$/, '')
+        : `/subscriptions/${config.subscriptionId}/providers/Microsoft.CognitiveServices/accounts`;
+      printAccounts(((await client.call('GET', path)) as { value: Json[] }).value, flags.output);
+    });
+  withAdminOptions(cmd.command('show <name>').description('show an account')).action(async (name: string, flags: AdminFlags) => {
+    const { client } = await connect(flags);
+    const a = (await client.call('GET', client.accountPath(name))) as Json;
+    if (flags.output === 'json') return printJson(a);
+    printFields([['name', a.name], ['id', a.id], ['location', a.location], ['kind', a.kind], ['endpoint', a.properties?.endpoint], ['state', a.properties?.provisioningState], ['properties', a.properties]]);
+  });
+  withAdminOptions(cmd.command('delete <name>').description('delete an account with its keys and deployments')).action(async (name: string, flags: AdminFlags) => {
+    const { client } = await connect(flags);
+    await client.call('DELETE', client.accountPath(name));
+    if (flags.output === 'json') printJson({ deleted: name });
+    else process.stdout.write(`deleted account ${name}\n`);
+  });
+  return cmd;
+}
+
+function keysCommand(): Command {
+  const cmd = new Command('keys').description('account keys (key1, key2)');
+  withAdminOptions(cmd.command('list').description('show both keys of an account'), { account: true }).action(async (flags: AdminFlags) => {
+    const { client, config } = await connect(flags);
+    const keys = (await client.call('POST', `${client.accountPath(config.account)}/listKeys`)) as Json;
+    if (flags.output === 'json') return printJson(keys);
+    printTable(['KEY', 'VALUE'], [['key1', keys.key1], ['key2', keys.key2]]);
+  });
+  withAdminOptions(cmd.command('regenerate').description('replace one key; the other keeps working'), { account: true })
+    .requiredOption('--key <name>', 'key1 or key2')
+    .action(async (flags: AdminFlags & { key: string }) => {
+      const { client, config } = await connect(flags);
+      const keys = (await client.call('POST', `${client.accountPath(config.account)}/regenerateKey`, { keyName: flags.key })) as Json;
+      if (flags.output === 'json') return printJson(keys);
+      printTable(['KEY', 'VALUE'], [['key1', keys.key1], ['key2', keys.key2]]);
+    });
+  return cmd;
+}
+
+function deploymentCommand(): Command {
+  const cmd = new Command('deployment').description('manage deployments of an account');
+  withAdminOptions(cmd.command('create <name>').description('create or update a deployment served by a local GGUF model'), { account: true })
+    .requiredOption('--model <path>', 'GGUF file on the server machine')
+    .option('--model-name <name>', 'model name reported by the deployment (default: the file name)')
+    .option('--sku <name>', 'deployment type', 'Standard')
+    .option('--capacity <n>', 'capacity units', (v) => Number.parseInt(v, 10), 100)
+    .option('--no-wait', 'return as soon as the deployment is accepted')
+    .action(async (name: string, flags: AdminFlags & { model: string; modelName?: string; sku: string; capacity: number; wait: boolean }) => {
+      const { client, config } = await connect(flags);
+      const modelPath = resolve(flags.model);
+      const body = {
+        sku: { name: flags.sku, capacity: flags.capacity },
+        properties: {
+          model: { format: 'GGUF', name: flags.modelName ?? basename(modelPath).replace(/\.gguf$/i, ''), version: '1' },
+          lapis: { backend: { kind: 'llama', modelPath } },
+        },
+      };
+      const path = `${client.accountPath(config.account)}/deployments/${encodeURIComponent(name)}`;
+      let d = (await client.call('PUT', path, body)) as Json;
+      while (flags.wait && (d.properties?.provisioningState === 'Creating' || d.properties?.provisioningState === 'Updating')) {
+        await new Promise((r) => setTimeout(r, 250));
+        d = (await client.call('GET', path)) as Json;
+      }
+      printDeployments([d], flags.output);
+      if (d.properties?.provisioningState === 'Failed') process.exitCode = 1;
+    });
+  withAdminOptions(cmd.command('list').description('list deployments of an account'), { account: true }).action(async (flags: AdminFlags) => {
+    const { client, config } = await connect(flags);
+    printDeployments(((await client.call('GET', `${client.accountPath(config.account)}/deployments`)) as { value: Json[] }).value, flags.output);
+  });
+  withAdminOptions(cmd.command('show <name>').description('show a deployment'), { account: true }).action(async (name: string, flags: AdminFlags) => {
+    const { client, config } = await connect(flags);
+    const d = (await client.call('GET', `${client.accountPath(config.account)}/deployments/${encodeURIComponent(name)}`)) as Json;
+    if (flags.output === 'json') return printJson(d);
+    printFields([['name', d.name], ['id', d.id], ['sku', d.sku], ['model', d.properties?.model], ['state', d.properties?.provisioningState], ['lapis', d.properties?.lapis]]);
+  });
+  withAdminOptions(cmd.command('delete <name>').description('delete a deployment'), { account: true }).action(async (name: string, flags: AdminFlags) => {
+    const { client, config } = await connect(flags);
+    await client.call('DELETE', `${client.accountPath(config.account)}/deployments/${encodeURIComponent(name)}`);
+    if (flags.output === 'json') printJson({ deleted: name });
+    else process.stdout.write(`deleted deployment ${name}\n`);
+  });
+  return cmd;
+}
+
+export function adminCommands(): Command[] {
+  return [accountCommand(), keysCommand(), deploymentCommand()];
+}

@@ -1,0 +1,32 @@
+// The `lapis` command line.
+
+import { Command } from 'commander';
+import { loadConfig, renderConfig, ConfigError } from '../config/index.js';
+import { adminCommands } from './admin-commands.js';
+import { CliError } from './admin-client.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command('lapis')
+  .description('A self-hosted model service that speaks the Azure OpenAI API')
+  .showHelpAfterError();
+
+program.addCommand(serveCommand());
+for (const cmd of adminCommands()) program.addCommand(cmd);
+program
+  .command('config')
+  .description('configuration')
+  .command('print')
+  .description('print the effective configuration, where each value comes from, and its environment variable')
+  .action(() => {
+    process.stdout.write(`${renderConfig(loadConfig())}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  // Expected failures (bad flags, unreachable server, API errors) print one line, no stack.
+  if (err instanceof CliError || err instanceof ConfigError || (err as Error).name === 'ModelDownloadError') {
+    process.stderr.write(`lapis: ${(err as Error).message}\n`);
+  } else {
+    process.stderr.write(`lapis: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

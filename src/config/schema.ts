@@ -1,0 +1,105 @@
+// The one configuration schema: every setting with its default, environment variable and
+// description. `lapis config print` renders this table; nothing else reads process.env.
+
+import { availableParallelism, homedir } from 'node:os';
+import { join } from 'node:path';
+
+type Kind = 'string' | 'int' | 'secret';
+
+export interface Setting<K extends Kind = Kind> {
+  kind: K;
+  env: string[];
+  description: string;
+  /** Computed lazily so that defaults that read the machine (home dir, cores) stay current. */
+  default: () => (K extends 'int' ? number : string) | undefined;
+}
+
+function setting<K extends Kind>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+export const schema = {
+  host: setting({ kind: 'string', env: ['LAPIS_HOST'], description: 'Address to listen on.', default: () => '127.0.0.1' }),
+  port: setting({ kind: 'int', env: ['LAPIS_PORT'], description: 'TCP port to listen on (0 = any free port).', default: () => 8080 }),
+  publicUrl: setting({
+    kind: 'string',
+    env: ['LAPIS_PUBLIC_URL'],
+    description: 'Base URL clients use to reach this server (account endpoints). Default: http://<host>:<port>.',
+    default: () => undefined,
+  }),
+  dataDir: setting({
+    kind: 'string',
+    env: ['LAPIS_HOME'],
+    description: 'Data directory: embedded database, admin token, master key, downloaded models.',
+    default: () => join(homedir(), '.lapis'),
+  }),
+  databaseUrl: setting({
+    kind: 'secret',
+    env: ['DATABASE_URL', 'LAPIS_DATABASE_URL'],
+    description: 'PostgreSQL connection string. Unset = embedded PGlite in the data directory.',
+    default: () => undefined,
+  }),
+  databaseSchema: setting({
+    kind: 'string',
+    env: ['LAPIS_DATABASE_SCHEMA'],
+    description: 'PostgreSQL schema for Lapis tables (created if missing). Unset = the server default (public).',
+    default: () => undefined,
+  }),
+  adminToken: setting({
+    kind: 'secret',
+    env: ['LAPIS_ADMIN_TOKEN'],
+    description: 'Bearer token of the control plane. Unset = generated at first start into <dataDir>/admin-token (mode 0600).',
+    default: () => undefined,
+  }),
+  encryptionKey: setting({
+    kind: 'secret',
+    env: ['LAPIS_ENCRYPTION_KEY'],
+    description: 'Base64 AES-256 key that seals stored secrets. Unset = <dataDir>/master.key, created at first start (mode 0600).',
+    default: () => undefined,
+  }),
+  subscriptionId: setting({
+    kind: 'string',
+    env: ['LAPIS_SUBSCRIPTION_ID'],
+    description: 'Default subscription id for `lapis serve --model` and the CLI.',
+    default: () => '00000000-0000-0000-0000-000000000000',
+  }),
+  resourceGroup: setting({ kind: 'string', env: ['LAPIS_RESOURCE_GROUP'], description: 'Default resource group.', default: () => 'lapis' }),
+  account: setting({ kind: 'string', env: ['LAPIS_ACCOUNT'], description: 'Default account name.', default: () => 'default' }),
+  location: setting({ kind: 'string', env: ['LAPIS_LOCATION'], description: 'Location of accounts created without one.', default: () => 'local' }),
+  regionName: setting({ kind: 'string', env: ['LAPIS_REGION_NAME'], description: 'Value of the x-ms-region response header.', default: () => 'Local' }),
+  llamaThreads: setting({
+    kind: 'int',
+    env: ['LAPIS_LLAMA_THREADS'],
+    description: 'CPU threads per embedded model. Default: cores - 1 (at least 1); more than the cores makes llama.cpp crawl.',
+    default: () => Math.max(1, availableParallelism() - 1),
+  }),
+  llamaContextSize: setting({
+    kind: 'int',
+    env: ['LAPIS_LLAMA_CONTEXT_SIZE'],
+    description: "Context window of embedded models in tokens (0 = the model's training context, capped at 4096).",
+    default: () => 0,
+  }),
+  bodyLimit: setting({ kind: 'int', env: ['LAPIS_BODY_LIMIT'], description: 'Largest accepted request body in bytes.', default: () => 16 * 1024 * 1024 }),
+  hfEndpoint: setting({
+    kind: 'string',
+    env: ['LAPIS_HF_ENDPOINT', 'HF_ENDPOINT'],
+    description: 'Base URL for hf: model references.',
+    default: () => 'https://huggingface.co',
+  }),
+  endpoint: setting({
+    kind: 'string',
+    env: ['LAPIS_ENDPOINT'],
+    description: 'Control-plane URL the admin CLI talks to. Default: the URL `lapis serve` recorded in the data directory, else http://127.0.0.1:8080.',
+    default: () => undefined,
+  }),
+  logLevel: setting({ kind: 'string', env: ['LAPIS_LOG_LEVEL'], description: 'pino log level (fatal … trace, silent).', default: () => 'info' }),
+} as const;
+
+export type SettingName = keyof typeof schema;
+
+type ValueOf<S> = S extends Setting<infer K> ? (K extends 'int' ? number : string) : never;
+type Required = 'host' | 'port' | 'dataDir' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
+
+export type Config = { readonly [N in Required]: ValueOf<(typeof schema)[N]> } & {
+  readonly [N in Exclude<SettingName, Required>]?: ValueOf<(typeof schema)[N]>;
+};

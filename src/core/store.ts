@@ -1,0 +1,60 @@
+// The storage port. One implementation (src/storage) runs on PGlite or PostgreSQL through
+// Drizzle; everything above it sees only this interface. Every method may throw
+// StoreUnavailableError when the database cannot be reached.
+
+import type { Account, AccountRef, Deployment, KeyName, Operation } from './resources.js';
+
+export interface AccountListFilter {
+  subscriptionId: string;
+  resourceGroup?: string;
+}
+
+export interface AccountRepository {
+  /** Inserts or replaces the account with this (subscription, resource group, name). */
+  upsert(account: Account): Promise<void>;
+  get(ref: AccountRef): Promise<Account | undefined>;
+  getById(id: string): Promise<Account | undefined>;
+  list(filter: AccountListFilter): Promise<Account[]>;
+  /** Another account (of any subscription) that already uses this custom subdomain. */
+  findBySubdomain(subdomain: string): Promise<Account | undefined>;
+  /** Deletes the account with its keys and deployments. True if it existed. */
+  delete(ref: AccountRef): Promise<boolean>;
+}
+
+export interface KeyMatch {
+  accountId: string;
+  keyName: KeyName;
+}
+
+export interface KeyRepository {
+  /** Stores a key: sealed (encrypted) for listKeys and hashed for lookup on the data path. */
+  set(accountId: string, keyName: KeyName, key: string): Promise<void>;
+  /** Both keys in plain text (decrypted). */
+  list(accountId: string): Promise<Record<KeyName, string> | undefined>;
+  /** Finds the owner of a presented key by its hash. */
+  findByKey(key: string): Promise<KeyMatch | undefined>;
+}
+
+export interface DeploymentRepository {
+  upsert(deployment: Deployment): Promise<void>;
+  get(accountId: string, name: string): Promise<Deployment | undefined>;
+  list(accountId: string): Promise<Deployment[]>;
+  /** Every deployment of every account (start-up loads their models). */
+  listAll(): Promise<Deployment[]>;
+  delete(accountId: string, name: string): Promise<boolean>;
+}
+
+export interface OperationRepository {
+  upsert(operation: Operation): Promise<void>;
+  get(id: string): Promise<Operation | undefined>;
+}
+
+export interface Store {
+  readonly accounts: AccountRepository;
+  readonly keys: KeyRepository;
+  readonly deployments: DeploymentRepository;
+  readonly operations: OperationRepository;
+  /** Cheap round trip, for readiness and outage detection. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

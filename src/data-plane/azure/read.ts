@@ -1,0 +1,85 @@
+// Small strict readers for JSON request bodies of the data plane. Each failure names the
+// offending parameter in OpenAI's `invalid_request_error` form, which the SDKs surface as
+// BadRequestError with `.param` and `.code`.
+
+import { dataPlaneErrors as errors } from '../../errors/index.js';
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+export function wrongType(param: string, expected: string, got: unknown): Error {
+  return errors.invalidRequest('invalid_type', `Invalid type for '${param}': expected ${expected}, but got ${typeName(got)} instead.`, param);
+}
+
+export function badValue(param: string, message: string): Error {
+  return errors.invalidRequest('invalid_value', `Invalid value for '${param}': ${message}`, param);
+}
+
+/** Refuses members that are not in `known`. */
+export function rejectUnknown(obj: JsonObject, known: ReadonlySet<string>, prefix = ''): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.has(key)) {
+      const param = prefix + key;
+      throw errors.invalidRequest('unknown_parameter', `Unrecognized request argument supplied: ${param}`, param);
+    }
+  }
+}
+
+/** Known to the API but not (yet) implemented by Lapis: refused by name, never ignored. */
+export function rejectUnsupported(obj: JsonObject, names: readonly string[], why: string): void {
+  for (const name of names) {
+    if (obj[name] !== undefined && obj[name] !== null) {
+      throw errors.invalidRequest('unsupported_parameter', `Unsupported parameter: '${name}' ${why}`, name);
+    }
+  }
+}
+
+export function optNumber(obj: JsonObject, key: string, min: number, max: number): number | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw wrongType(key, 'a number', v);
+  if (v < min || v > max) throw badValue(key, `expected a value between ${min} and ${max}, but got ${v} instead.`);
+  return v;
+}
+
+export function optInteger(obj: JsonObject, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw wrongType(key, 'an integer', v);
+  if (v < min || v > max) throw badValue(key, `expected a value between ${min} and ${max}, but got ${v} instead.`);
+  return v;
+}
+
+export function optBoolean(obj: JsonObject, key: string): boolean | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw wrongType(key, 'a boolean', v);
+  return v;
+}
+
+export function optString(obj: JsonObject, key: string, param = key): string | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw wrongType(param, 'a string', v);
+  return v;
+}
+
+/** `stop`: a string or up to 4 strings. */
+export function optStop(obj: JsonObject): string[] | undefined {
+  const v = obj.stop;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v === '' ? undefined : [v];
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw wrongType('stop', 'a string or an array of strings', v);
+  if (v.length > 4) throw badValue('stop', `expected at most 4 sequences, but got ${v.length} instead.`);
+  return (v as string[]).filter((s) => s !== '');
+}

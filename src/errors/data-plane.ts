@@ -1,0 +1,117 @@
+// Error catalog of the Azure OpenAI data plane (/openai/...). Bodies follow what the service
+// sends (shared/reference/azure-api.md §2, §4); OpenAI-style validation errors follow the
+// `invalid_request_error` shape the SDKs parse (error.code / error.param / error.type).
+
+import { ApiError } from './api-error.js';
+
+/** Azure sends this for a missing or wrong key alike. */
+export function accessDenied(): ApiError {
+  return new ApiError(401, {
+    error: {
+      code: '401',
+      message:
+        'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+    },
+  });
+}
+
+/** Unknown path or unsupported api-version. */
+export function resourceNotFound(): ApiError {
+  return new ApiError(404, { error: { code: '404', message: 'Resource not found' } });
+}
+
+export function deploymentNotFound(): ApiError {
+  return new ApiError(404, {
+    error: {
+      code: 'DeploymentNotFound',
+      message:
+        'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+    },
+  });
+}
+
+/** The deployment exists but its model failed to load or its process died. */
+export function deploymentFailed(deployment: string, reason: string): ApiError {
+  return new ApiError(503, {
+    error: {
+      code: 'DeploymentFailed',
+      message: `The deployment '${deployment}' is not serving: ${reason}`,
+    },
+  });
+}
+
+/** The deployment's model is still loading (a transient state; clients retry on 503). */
+export function deploymentNotReady(deployment: string): ApiError {
+  return new ApiError(
+    503,
+    {
+      error: {
+        code: 'DeploymentNotReady',
+        message: `The deployment '${deployment}' is still being provisioned. Please retry shortly.`,
+      },
+    },
+    { 'retry-after': '1' },
+  );
+}
+
+export type InvalidRequestCode =
+  | 'invalid_json'
+  | 'unknown_parameter'
+  | 'invalid_type'
+  | 'invalid_value'
+  | 'missing_required_parameter'
+  | 'unsupported_parameter'
+  | 'unsupported_content_type';
+
+export function invalidRequest(code: InvalidRequestCode, message: string, param: string | null = null): ApiError {
+  return new ApiError(400, {
+    error: { message, type: 'invalid_request_error', param, code },
+  });
+}
+
+export function contextLengthExceeded(message: string): ApiError {
+  return new ApiError(400, {
+    error: { message, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' },
+  });
+}
+
+export function payloadTooLarge(limitBytes: number): ApiError {
+  return new ApiError(413, {
+    error: {
+      code: 'RequestEntityTooLarge',
+      message: `The request body is larger than the limit of ${limitBytes} bytes.`,
+      type: 'invalid_request_error',
+      param: null,
+    },
+  });
+}
+
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(
+    503,
+    { error: { code: 'ServiceUnavailable', message } },
+    { 'retry-after': '2' },
+  );
+}
+
+export function internalError(): ApiError {
+  return new ApiError(500, {
+    error: {
+      code: 'InternalServerError',
+      message: 'The server had an error while processing your request. Sorry about that!',
+      type: 'server_error',
+      param: null,
+    },
+  });
+}
+
+export function unsupportedMediaType(contentType: string | undefined): ApiError {
+  return new ApiError(415, {
+    error: {
+      message: `Unsupported content type '${contentType ?? '(none)'}'. Send the body as application/json.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'unsupported_content_type',
+    },
+  });
+}

@@ -1,0 +1,3 @@
+export { ApiError, isApiError, type ErrorBody } from './api-error.js';
+export * as dataPlaneErrors from './data-plane.js';
+export * as controlPlaneErrors from './control-plane.js';

@@ -1,0 +1,121 @@
+// A real Lapis server for tests: in-process (startServer on a free port) or as a child
+// process running the `lapis` command. Each gets its own data directory and, when
+// DATABASE_URL is set, its own PostgreSQL schema, dropped afterwards.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig, type SettingName } from '../../src/config/index.js';
+import { startServer, type RunningServer } from '../../src/main.js';
+import { dropSchema } from './store.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SHARED_MODELS = resolve(ROOT, '../shared/models');
+export const STORIES = join(SHARED_MODELS, 'stories260K.gguf');
+export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
+
+/** Where a test server keeps its state; reused across restarts of the same test. */
+export interface ServerState {
+  dataDir: string;
+  env: Record<string, string>;
+  /** Which database the server runs on, for test names. */
+  database: 'pglite' | 'postgres';
+  cleanup(): Promise<void>;
+}
+
+export async function newServerState(): Promise<ServerState> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lapis-test-'));
+  const url = process.env.DATABASE_URL;
+  const schema = url ? `lapis_test_${randomBytes(6).toString('hex')}` : undefined;
+  const env: Record<string, string> = { LAPIS_HOME: dataDir, LAPIS_LOG_LEVEL: 'warn', LAPIS_LLAMA_THREADS: '1' };
+  if (url && schema) Object.assign(env, { DATABASE_URL: url, LAPIS_DATABASE_SCHEMA: schema });
+  return {
+    dataDir,
+    env,
+    database: url ? 'postgres' : 'pglite',
+    async cleanup() {
+      if (url && schema) await dropSchema(url, schema);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** startServer on 127.0.0.1 and a free port, configured from `state` plus overrides. */
+export async function startInProcess(
+  state: ServerState,
+  overrides: Partial<Record<SettingName, string | number>> = {},
+): Promise<RunningServer> {
+  const { config } = loadConfig({ host: '127.0.0.1', port: 0, ...overrides }, { ...state.env });
+  return startServer(config);
+}
+
+export interface CliServer {
+  child: ChildProcess;
+  url: string;
+  key: string;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then wait for exit. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `lapis serve …` as a user would and waits for the "serving" banner with the key. */
+export async function startCli(state: ServerState, args: string[], timeoutMs = 60_000): Promise<CliServer> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/lapis.js'), 'serve', '--port', '0', ...args], {
+    env: { ...process.env, ...state.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const banner = await new Promise<{ url: string; key: string }>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lapis serve did not start in time.\nstdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+    const check = () => {
+      const url = /endpoint:\s+(\S+)/.exec(out)?.[1];
+      const key = /api key:\s+(\S+)/.exec(out)?.[1];
+      if (url && key) {
+        clearTimeout(timer);
+        resolvePromise({ url, key });
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`lapis serve exited with ${code}.\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+  return {
+    child,
+    ...banner,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs `lapis <args>` to completion. */
+export function runCli(state: ServerState, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lapis.js'), ...args], {
+      env: { ...process.env, ...state.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+/** The ARM path of an account in the default subscription and resource group. */
+export function accountPath(name: string, resourceGroup = 'lapis'): string {
+  return `/subscriptions/${SUBSCRIPTION}/resourceGroups/${resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${name}`;
+}
