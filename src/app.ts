@@ -88,7 +88,8 @@ export async function buildApp(config: Config): Promise<LapisApp> {
 
   // JSON bodies: an empty body is "no body" (ARM SDKs POST listKeys without one); a
   // malformed one is marked so the error handler can name it in the plane's own shape.
-  app.removeContentTypeParser('application/json');
+  // Only JSON is accepted for now (multipart arrives with files); anything else is a 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
@@ -101,7 +102,8 @@ export async function buildApp(config: Config): Promise<LapisApp> {
 
   app.setErrorHandler((err: FastifyError, request, reply: FastifyReply) => {
     const apiError = toApiError(err, planeOf(request.url), config.bodyLimit, request);
-    if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed');
+    // Catalog errors are answers; anything else that reached here is a bug worth a stack.
+    if (!isApiError(err) && apiError.statusCode >= 500) request.log.error({ err }, 'request failed');
     void reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.body);
   });
   app.setNotFoundHandler((request, reply) => {

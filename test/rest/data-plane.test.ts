@@ -1,0 +1,181 @@
+// The data plane on the raw wire: Azure's error bodies, headers and SSE framing, which the
+// SDKs hide. A bad request never takes the server down: every test ends with a good call.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AzureOpenAI, OpenAI } from 'openai';
+import type { RunningServer } from '../../src/main.js';
+import { writeBrokenGguf, writeTinyGguf } from '../fixtures/gguf.js';
+import { accountPath, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
+
+const V = 'api-version=2024-10-21';
+let state: ServerState;
+let server: RunningServer;
+let models: string;
+let key: string;
+
+async function admin(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.url}${path}?api-version=2025-06-01`, {
+    method,
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.text()) || '{}' };
+}
+
+async function deploy(name: string, modelPath: string): Promise<void> {
+  const path = `${accountPath('default')}/deployments/${name}`;
+  await admin('PUT', path, { sku: { name: 'Standard', capacity: 1 }, properties: { model: { format: 'GGUF', name, source: modelPath } } });
+  for (;;) {
+    const state = JSON.parse((await admin('GET', path)).body).properties.provisioningState;
+    if (state !== 'Creating' && state !== 'Updating') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function chat(body: unknown, options: { deployment?: string; headers?: Record<string, string>; query?: string; raw?: string } = {}) {
+  return fetch(`${server.url}/openai/deployments/${options.deployment ?? 'chat'}/chat/completions?${options.query ?? V}`, {
+    method: 'POST',
+    headers: { 'api-key': key, 'content-type': 'application/json', ...options.headers },
+    body: options.raw ?? JSON.stringify(body),
+  });
+}
+
+const hello = { messages: [{ role: 'user', content: 'hello' }], max_tokens: 4 };
+
+beforeAll(async () => {
+  state = await newServerState();
+  server = await startInProcess(state, { bodyLimit: 64 * 1024 });
+  models = await mkdtemp(join(tmpdir(), 'lapis-models-'));
+  await writeTinyGguf(join(models, 'tiny.gguf'), { name: 'tiny-chatml', contextLength: 128 });
+  await writeBrokenGguf(join(models, 'truncated.gguf'), 'truncated');
+  await admin('PUT', accountPath('default'), { location: 'local', kind: 'OpenAI', sku: { name: 'S0' } });
+  key = JSON.parse((await admin('POST', `${accountPath('default')}/listKeys`)).body).key1;
+  await deploy('chat', join(models, 'tiny.gguf'));
+  await deploy('broken', join(models, 'truncated.gguf'));
+});
+afterAll(async () => {
+  await server?.stop();
+  await state?.cleanup();
+  await rm(models, { recursive: true, force: true });
+});
+
+describe('errors, exactly as Azure sends them', () => {
+  const cases: [string, () => Promise<Response>, number, object][] = [
+    ['a missing api-key', () => chat(hello, { headers: { 'api-key': '' } }), 401, { error: { code: '401', message: expect.stringMatching(/^Access denied due to invalid subscription key or wrong API endpoint/) } }],
+    ['a wrong api-key', () => chat(hello, { headers: { 'api-key': 'f'.repeat(64) } }), 401, { error: { code: '401' } }],
+    ['no api-version', () => chat(hello, { query: '' }), 404, { error: { code: '404', message: 'Resource not found' } }],
+    ['an unknown api-version', () => chat(hello, { query: 'api-version=2099-01-01' }), 404, { error: { code: '404', message: 'Resource not found' } }],
+    ['an unknown deployment', () => chat(hello, { deployment: 'nope' }), 404, { error: { code: 'DeploymentNotFound', message: expect.stringMatching(/does not exist/) } }],
+    ['malformed JSON', () => chat(null, { raw: '{"messages": [' }), 400, { error: { code: 'invalid_json', type: 'invalid_request_error' } }],
+    ['an unknown field', () => chat({ ...hello, temprature: 1 }), 400, { error: { code: 'unknown_parameter', param: 'temprature', message: 'Unrecognized request argument supplied: temprature' } }],
+    ['an unknown field inside a message', () => chat({ messages: [{ role: 'user', content: 'x', mood: 'happy' }] }), 400, { error: { code: 'unknown_parameter', param: 'messages[0].mood' } }],
+    ['a wrong type', () => chat({ ...hello, temperature: 'hot' }), 400, { error: { code: 'invalid_type', param: 'temperature', message: "Invalid type for 'temperature': expected a number, but got a string instead." } }],
+    ['a value out of range', () => chat({ ...hello, top_p: 3 }), 400, { error: { code: 'invalid_value', param: 'top_p' } }],
+    ['missing messages', () => chat({ max_tokens: 3 }), 400, { error: { code: 'missing_required_parameter', param: 'messages' } }],
+    ['a bad role', () => chat({ messages: [{ role: 'robot', content: 'x' }] }), 400, { error: { code: 'invalid_value', param: 'messages[0].role' } }],
+    ['an image for a text-only model', () => chat({ messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] }), 400, { error: { code: 'invalid_value', param: 'messages[0].content[1].type' } }],
+    ['a parameter not implemented yet', () => chat({ ...hello, tools: [{ type: 'function', function: { name: 'f' } }] }), 400, { error: { code: 'unsupported_parameter', param: 'tools' } }],
+    ['a body over the limit', () => chat({ messages: [{ role: 'user', content: 'x'.repeat(70_000) }] }), 413, { error: { code: 'RequestEntityTooLarge' } }],
+    ['a non-JSON content type', () => chat(null, { raw: 'hello', headers: { 'content-type': 'text/plain' } }), 415, { error: { code: 'unsupported_content_type' } }],
+    ['a prompt longer than the context', () => chat({ messages: [{ role: 'user', content: 'hello world '.repeat(200) }] }), 400, { error: { code: 'context_length_exceeded', param: 'messages' } }],
+    ['a deployment whose model failed to load', () => chat(hello, { deployment: 'broken' }), 503, { error: { code: 'DeploymentFailed', message: expect.stringMatching(/broken/) } }],
+    ['an unknown path under /openai', () => fetch(`${server.url}/openai/nothing-here?${V}`), 404, { error: { code: '404', message: 'Resource not found' } }],
+  ];
+
+  it.each(cases)('%s', async (_name, send, status, body) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toMatchObject(body);
+    // …and the server keeps serving.
+    const ok = await chat(hello);
+    expect(ok.status).toBe(200);
+  });
+});
+
+describe('headers', () => {
+  it('carries the request id under both names, the region, and echoes x-ms-client-request-id', async () => {
+    const res = await chat(hello, { headers: { 'x-ms-client-request-id': 'my-correlation-id' } });
+    expect(res.status).toBe(200);
+    const id = res.headers.get('apim-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('x-request-id')).toBe(id);
+    expect(res.headers.get('x-ms-region')).toBe('Local');
+    expect(res.headers.get('x-ms-client-request-id')).toBe('my-correlation-id');
+  });
+
+  it('sends the request id on errors too', async () => {
+    const res = await chat(hello, { deployment: 'nope' });
+    expect(res.headers.get('apim-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('the body', () => {
+  it('ignores a body `model` on the deployment scheme, whatever it says', async () => {
+    const res = await chat({ ...hello, model: 'gpt-4o-this-is-not-here' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ object: 'chat.completion', model: 'tiny-chatml', choices: [{ index: 0, message: { role: 'assistant' } }] });
+    expect(body.id).toMatch(/^chatcmpl-/);
+    expect(typeof body.created).toBe('number');
+  });
+});
+
+describe('streaming', () => {
+  it('frames SSE as data: lines, role first, finish, usage chunk, [DONE]', async () => {
+    const res = await chat({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 6, stream: true, stream_options: { include_usage: true } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('apim-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const text = await res.text();
+    const events = text.split('\n\n').filter(Boolean);
+    expect(events.every((e) => e.startsWith('data: '))).toBe(true);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    expect(chunks[0].choices[0].delta).toMatchObject({ role: 'assistant', content: '' });
+    for (const c of chunks) expect(c.object).toBe('chat.completion.chunk');
+    const finish = chunks.find((c) => c.choices[0]?.finish_reason);
+    expect(finish.choices[0].finish_reason).toBe('length');
+    const usage = chunks.at(-1);
+    expect(usage.choices).toEqual([]);
+    expect(usage.usage.completion_tokens).toBe(6);
+  });
+
+  it('streams through the SDK as typed chunks', async () => {
+    const openai = new AzureOpenAI({ endpoint: server.url, apiKey: key, apiVersion: '2024-10-21', deployment: 'chat', maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('survives a client that disconnects mid-stream', async () => {
+    const controller = new AbortController();
+    const res = await chat({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 100, stream: true }, {});
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    controller.abort();
+    const ok = await chat(hello);
+    expect(ok.status).toBe(200);
+  });
+});
+
+describe('typed errors through the openai SDK', () => {
+  it('surfaces NotFoundError, AuthenticationError and BadRequestError with code and param', async () => {
+    const good = new AzureOpenAI({ endpoint: server.url, apiKey: key, apiVersion: '2024-10-21', maxRetries: 0 });
+    await expect(good.chat.completions.create({ model: 'missing', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      status: 404,
+      code: 'DeploymentNotFound',
+      constructor: OpenAI.NotFoundError,
+    });
+    const bad = new AzureOpenAI({ endpoint: server.url, apiKey: 'wrong', apiVersion: '2024-10-21', maxRetries: 0 });
+    await expect(bad.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(
+      good.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }], temperature: 9 }),
+    ).rejects.toMatchObject({ status: 400, param: 'temperature', code: 'invalid_value', constructor: OpenAI.BadRequestError });
+  });
+});
