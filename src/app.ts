@@ -4,7 +4,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config/index.js';
 import { StoreUnavailableError, type Store } from './core/index.js';
 import { ApiError, controlPlaneErrors, dataPlaneErrors, isApiError } from './errors/index.js';
@@ -73,7 +73,8 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     // ARM paths are case-insensitive (resourceGroups vs resourcegroups); params keep their case.
     routerOptions: { caseSensitive: false },
     genReqId: () => randomUUID(),
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    // Per-request lines only when debugging: at info they would be most of the log volume.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
   const runtime = new DeploymentRuntime(store, {
     llamaThreads: config.llamaThreads,

@@ -179,9 +179,9 @@ describe('deployments', () => {
     expect(res.body.properties.provisioningState).toBe('Creating');
     const op = res.headers.get('azure-asyncoperation')!;
     expect(op).toMatch(/\/operationResults\/[0-9a-f-]{36}\?api-version=2025-06-01$/);
-    let status;
+    let status: { status: string };
     do {
-      status = await (await fetch(op, { headers: { authorization: `Bearer ${server.adminToken}` } })).json();
+      status = (await (await fetch(op, { headers: { authorization: `Bearer ${server.adminToken}` } })).json()) as { status: string };
     } while (status.status === 'InProgress');
     expect(status).toMatchObject({ status: 'Failed', error: { code: 'ModelLoadFailed', message: expect.stringMatching(/nonexistent/) } });
     const got = await call('GET', dep('missing-file'));

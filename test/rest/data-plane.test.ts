@@ -117,7 +117,7 @@ describe('the body', () => {
   it('ignores a body `model` on the deployment scheme, whatever it says', async () => {
     const res = await chat({ ...hello, model: 'gpt-4o-this-is-not-here' });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { id: string; created: number };
     expect(body).toMatchObject({ object: 'chat.completion', model: 'tiny-chatml', choices: [{ index: 0, message: { role: 'assistant' } }] });
     expect(body.id).toMatch(/^chatcmpl-/);
     expect(typeof body.created).toBe('number');

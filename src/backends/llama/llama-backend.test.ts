@@ -1,0 +1,211 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BackendUnavailableError, ContextLengthExceededError } from '../../core/errors.js';
+import type { ChatGenerationRequest, FinishReason, GenerationEvent, GenerationParams, Usage } from '../../core/inference.js';
+import { writeTinyGguf } from '../../../test/fixtures/gguf.js';
+import { loadLlamaBackend, type LlamaBackend } from './llama-backend.js';
+
+const STORIES_260K = new URL('../../../../shared/models/stories260K.gguf', import.meta.url).pathname;
+
+interface Collected {
+  text: string;
+  chunks: number;
+  finishReason?: FinishReason;
+  usage?: Usage;
+}
+
+async function collect(events: AsyncIterable<GenerationEvent>): Promise<Collected> {
+  const out: Collected = { text: '', chunks: 0 };
+  for await (const event of events) {
+    if (event.type === 'text') {
+      out.text += event.text;
+      out.chunks++;
+    } else {
+      out.finishReason = event.finishReason;
+      out.usage = event.usage;
+    }
+  }
+  return out;
+}
+
+function userTurn(content: string, params: GenerationParams = {}, signal = new AbortController().signal): ChatGenerationRequest {
+  return { messages: [{ role: 'user', content }], params, signal };
+}
+
+let dir: string;
+let tinyPath: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lapis-llama-'));
+  tinyPath = join(dir, 'tiny.gguf');
+  await writeTinyGguf(tinyPath, { contextLength: 1024, suppressEndTokens: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('generated model', () => {
+  let backend: LlamaBackend;
+  const onFailure = vi.fn();
+  beforeAll(async () => {
+    backend = await loadLlamaBackend({ kind: 'llama', modelPath: tinyPath }, { threads: 1, onFailure });
+  });
+  afterAll(async () => {
+    await backend.close();
+    expect(onFailure).not.toHaveBeenCalled(); // closing is not a failure
+  });
+
+  it('loads with its name, context and ChatML template', () => {
+    expect(backend.modelId).toBe('lapis-tiny');
+    expect(backend.contextSize).toBe(1024);
+    expect(backend.chatWrapper).toBe('ChatML');
+  });
+
+  it('chats and counts usage with its own tokenizer', async () => {
+    const out = await collect(backend.chat(userTurn('hello world', { maxTokens: 16, seed: 1 })));
+    expect(out.text.length).toBeGreaterThan(0);
+    expect(out.usage?.promptTokens).toBeGreaterThan(0);
+    expect(out.usage?.completionTokens).toBeGreaterThan(0);
+    expect(out.usage?.completionTokens).toBeLessThanOrEqual(16);
+  });
+
+  it("finishes with 'length' when maxTokens is reached", async () => {
+    const out = await collect(backend.chat(userTurn('tell me a story', { maxTokens: 5, temperature: 0 })));
+    expect(out.finishReason).toBe('length');
+    expect(out.usage?.completionTokens).toBe(5);
+  });
+
+  it('gives the same text for the same seed', async () => {
+    const params = { maxTokens: 40, temperature: 1, seed: 1234 };
+    const first = await collect(backend.chat(userTurn('once upon a time', params)));
+    await collect(backend.chat(userTurn('something else in between', { maxTokens: 10 })));
+    const second = await collect(backend.chat(userTurn('once upon a time', params)));
+    expect(second.text).toBe(first.text);
+    expect(second.usage).toEqual(first.usage);
+  });
+
+  it('ends the iteration on abort and serves the next request', async () => {
+    const controller = new AbortController();
+    let chunks = 0;
+    // This model cannot emit an end token (suppressEndTokens): only the abort stops it early.
+    for await (const event of backend.chat(userTurn('hello', { temperature: 0 }, controller.signal))) {
+      expect(event.type).toBe('text');
+      if (++chunks === 3) controller.abort();
+    }
+    expect(chunks).toBe(3);
+    const next = await collect(backend.chat(userTurn('hello again', { maxTokens: 4 })));
+    expect(next.finishReason).toBe('length');
+  });
+
+  it('stops decoding when the consumer breaks out', async () => {
+    for await (const event of backend.chat(userTurn('hello', { temperature: 0 }))) {
+      if (event.type === 'text') break;
+    }
+    const next = await collect(backend.chat(userTurn('hello', { maxTokens: 3 })));
+    expect(next.usage?.completionTokens).toBe(3);
+  });
+
+  it('queues concurrent requests; one aborted while queued is dropped', async () => {
+    const queuedAbort = new AbortController();
+    const first = collect(backend.chat(userTurn('the cat', { maxTokens: 30, seed: 2 })));
+    const dropped = collect(backend.chat(userTurn('the dog', { maxTokens: 30 }, queuedAbort.signal)));
+    const third = collect(backend.chat(userTurn('the story', { maxTokens: 30, seed: 3 })));
+    queuedAbort.abort();
+    const [a, b, c] = await Promise.all([first, dropped, third]);
+    expect(a.usage?.completionTokens).toBeGreaterThan(0);
+    expect(b).toEqual({ text: '', chunks: 0 });
+    expect(c.usage?.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('treats an already aborted signal as nothing to do', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(await collect(backend.chat(userTurn('hello', {}, controller.signal)))).toEqual({ text: '', chunks: 0 });
+  });
+});
+
+describe('context window', () => {
+  it('rejects a prompt that does not fit with ContextLengthExceededError', async () => {
+    const backend = await loadLlamaBackend(
+      { kind: 'llama', modelPath: tinyPath },
+      { threads: 1, contextSize: 200, onFailure: () => {} },
+    );
+    try {
+      // llama.cpp rounds the window up (to 256 here); the backend reports what it allocated.
+      expect(backend.contextSize).toBeGreaterThanOrEqual(200);
+      const long = 'hello world '.repeat(backend.contextSize);
+      const err = await collect(backend.chat(userTurn(long))).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ContextLengthExceededError);
+      expect((err as ContextLengthExceededError).contextSize).toBe(backend.contextSize);
+      expect((err as ContextLengthExceededError).promptTokens).toBeGreaterThan(backend.contextSize);
+      // Without maxTokens, generation runs to the end of the window and reports 'length'.
+      const out = await collect(backend.chat(userTurn('hello', { temperature: 0 })));
+      expect(out.finishReason).toBe('length');
+      expect(out.usage!.promptTokens + out.usage!.completionTokens).toBe(backend.contextSize - 1);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe('stories260K (real weights)', () => {
+  let backend: LlamaBackend;
+  beforeAll(async () => {
+    backend = await loadLlamaBackend({ kind: 'llama', modelPath: STORIES_260K }, { threads: 1, onFailure: () => {} });
+  });
+  afterAll(() => backend.close());
+
+  it('chats through the Llama 2 fallback template', async () => {
+    expect(backend.chatWrapper).toBe('Llama2Chat');
+    const out = await collect(backend.chat(userTurn('Once upon a time', { maxTokens: 48, temperature: 0 })));
+    expect(out.text).toMatch(/[a-z]+ [a-z]+/i);
+    expect(out.usage?.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('stops before a stop string and does not emit it', async () => {
+    const params = { maxTokens: 64, temperature: 0 };
+    const full = await collect(backend.chat(userTurn('Once upon a time', params)));
+    const words = full.text.trim().split(/\s+/);
+    expect(words.length).toBeGreaterThan(4);
+    const stop = ` ${words[3]}`;
+    const cut = await collect(backend.chat(userTurn('Once upon a time', { ...params, stop: [stop] })));
+    expect(cut.finishReason).toBe('stop');
+    expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+  });
+
+  it('applies presence and frequency penalties', async () => {
+    const params = { maxTokens: 64, temperature: 0 };
+    const plain = await collect(backend.chat(userTurn('Once upon a time', params)));
+    const penalised = await collect(
+      backend.chat(userTurn('Once upon a time', { ...params, presencePenalty: 1.5, frequencyPenalty: 1.5 })),
+    );
+    expect(penalised.text).not.toBe(plain.text);
+  });
+});
+
+describe('a model process that dies after load', () => {
+  it('fails in-flight chats with BackendUnavailableError and reports once', async () => {
+    const onFailure = vi.fn();
+    const backend = await loadLlamaBackend({ kind: 'llama', modelPath: tinyPath }, { threads: 1, onFailure });
+    const pending = collect(backend.chat(userTurn('hello', { temperature: 0 })));
+    process.kill(backend.pid!, 'SIGKILL');
+    await expect(pending).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(onFailure).toHaveBeenCalledTimes(1);
+    expect(onFailure.mock.calls[0]![0]).toMatch(/killed \(SIGKILL\)/);
+    await expect(collect(backend.chat(userTurn('hello')))).rejects.toBeInstanceOf(BackendUnavailableError);
+    await backend.close();
+    await backend.close();
+    expect(onFailure).toHaveBeenCalledTimes(1);
+  });
+
+  it('close() is idempotent and later chats are refused', async () => {
+    const onFailure = vi.fn();
+    const backend = await loadLlamaBackend({ kind: 'llama', modelPath: tinyPath }, { threads: 1, onFailure });
+    await Promise.all([backend.close(), backend.close()]);
+    await backend.close();
+    await expect(collect(backend.chat(userTurn('hello')))).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(onFailure).not.toHaveBeenCalled();
+  });
+});
