@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Account } from '../core/resources.js';
+import type { Store } from '../core/store.js';
+import { sampleAccount, sampleDeployment, storeBackends } from '../../test/helpers/store.js';
+
+describe.each(storeBackends())('deployments on $name', (backend) => {
+  let store: Store;
+  const withAccount = async (): Promise<Account> => {
+    const account = sampleAccount();
+    await store.accounts.upsert(account);
+    return account;
+  };
+
+  beforeAll(async () => {
+    store = await backend.open();
+  });
+  afterAll(() => backend.cleanup());
+
+  it('stores a deployment and gives it back as it was, by its name in any case', async () => {
+    const account = await withAccount();
+    const deployment = sampleDeployment(account.id, {
+      name: 'Chat-Mini',
+      properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini' }, raiPolicyName: 'Microsoft.Default' },
+    });
+    await store.deployments.upsert(deployment);
+    expect(await store.deployments.get(account.id, 'Chat-Mini')).toEqual(deployment);
+    expect(await store.deployments.get(account.id, 'chat-mini')).toEqual(deployment);
+    expect(await store.deployments.get(account.id, 'other')).toBeUndefined();
+    expect(await store.deployments.get(sampleAccount().id, 'Chat-Mini')).toBeUndefined();
+  });
+
+  it('updates in place, keeping id, creation time and name; sets and clears the error', async () => {
+    const account = await withAccount();
+    const deployment = sampleDeployment(account.id, { name: 'Embed', provisioningState: 'Creating' });
+    await store.deployments.upsert(deployment);
+    const failed = {
+      ...deployment,
+      id: crypto.randomUUID(),
+      name: 'EMBED',
+      createdAt: new Date(0),
+      provisioningState: 'Failed' as const,
+      provisioningError: { code: 'ModelLoadFailed', message: 'not a GGUF file' },
+    };
+    await store.deployments.upsert(failed);
+    expect(await store.deployments.get(account.id, 'embed')).toEqual({
+      ...failed,
+      id: deployment.id,
+      name: 'Embed',
+      createdAt: deployment.createdAt,
+    });
+    const { provisioningError: _cleared, ...succeeded } = { ...failed, provisioningState: 'Succeeded' as const };
+    await store.deployments.upsert(succeeded);
+    expect(await store.deployments.get(account.id, 'embed')).not.toHaveProperty('provisioningError');
+    expect(await store.deployments.list(account.id)).toHaveLength(1);
+  });
+
+  it('lists the deployments of one account, and of all', async () => {
+    const [a, b] = [await withAccount(), await withAccount()];
+    // The same name in two accounts is two deployments.
+    for (const d of [sampleDeployment(a.id, { name: 'b' }), sampleDeployment(a.id, { name: 'A' }), sampleDeployment(b.id, { name: 'b' })]) {
+      await store.deployments.upsert(d);
+    }
+    expect((await store.deployments.list(a.id)).map((d) => d.name)).toEqual(['A', 'b']);
+    expect((await store.deployments.list(b.id)).map((d) => d.name)).toEqual(['b']);
+    const all = await store.deployments.listAll();
+    expect(all.filter((d) => d.accountId === a.id || d.accountId === b.id)).toHaveLength(3);
+  });
+
+  it('deletes a deployment by its name in any case', async () => {
+    const account = await withAccount();
+    await store.deployments.upsert(sampleDeployment(account.id, { name: 'gone' }));
+    expect(await store.deployments.delete(account.id, 'GONE')).toBe(true);
+    expect(await store.deployments.get(account.id, 'gone')).toBeUndefined();
+    expect(await store.deployments.delete(account.id, 'gone')).toBe(false);
+  });
+});

@@ -1,0 +1,7 @@
+import { migration as m0001 } from './0001_initial.js';
+import type { Migration } from './types.js';
+
+export type { Migration } from './types.js';
+
+/** Every migration, in the order they apply. Add new ones at the end. */
+export const migrations: readonly Migration[] = [m0001];

@@ -1,0 +1,112 @@
+// Drizzle descriptions of the tables that migrations/ creates. The DDL in migrations/ is the
+// source of truth (hand-written, reviewed as SQL); these mirror it so queries are typed. Tables
+// are unqualified (no pgSchema): a deployment or a test run picks its schema with search_path.
+//
+// ARM names are case-insensitive (subscription ids, resource groups, accounts, deployments), so
+// uniqueness and lookups go through lower(...) expression indexes, while the name keeps the
+// casing it was created with, as ARM returns it.
+
+import { sql } from 'drizzle-orm';
+import { check, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type {
+  BackendSpec,
+  Deployment,
+  KeyName,
+  Operation,
+  ProvisioningError,
+  ProvisioningState,
+  Sku,
+} from '../core/resources.js';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const lapisMigrations = pgTable('lapis_migrations', {
+  version: integer('version').primaryKey(),
+  name: text('name').notNull(),
+  appliedAt: instant('applied_at').notNull().defaultNow(),
+});
+
+/** Small facts about the database itself (the master key check value). */
+export const lapisMeta = pgTable('lapis_meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey(),
+    subscriptionId: text('subscription_id').notNull(),
+    resourceGroup: text('resource_group').notNull(),
+    name: text('name').notNull(),
+    location: text('location').notNull(),
+    kind: text('kind').notNull(),
+    sku: jsonb('sku').$type<Sku>().notNull(),
+    tags: jsonb('tags').$type<Record<string, string>>().notNull(),
+    identity: jsonb('identity').$type<Record<string, unknown>>(),
+    properties: jsonb('properties').$type<Record<string, unknown>>().notNull(),
+    provisioningState: text('provisioning_state').$type<ProvisioningState>().notNull(),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('accounts_ref_key').on(
+      sql`lower(${t.subscriptionId})`,
+      sql`lower(${t.resourceGroup})`,
+      sql`lower(${t.name})`,
+    ),
+    // A custom subdomain names one account across all subscriptions (it becomes a host name).
+    uniqueIndex('accounts_subdomain_key')
+      .on(sql`lower(${t.properties} ->> 'customSubDomainName')`)
+      .where(sql`${t.properties} ->> 'customSubDomainName' is not null`),
+  ],
+);
+
+export const accountKeys = pgTable(
+  'account_keys',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    keyName: text('key_name').$type<KeyName>().notNull(),
+    /** The key sealed by the SecretCipher (see encryption.ts); never the plain key. */
+    sealed: text('sealed').notNull(),
+    /** sha-256 hex of the key: the data path finds a key's owner without decrypting anything. */
+    keyHash: text('key_hash').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.keyName] }),
+    uniqueIndex('account_keys_hash_key').on(t.keyHash),
+    check('account_keys_name_check', sql`${t.keyName} in ('key1', 'key2')`),
+  ],
+);
+
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    sku: jsonb('sku').$type<Sku>().notNull(),
+    properties: jsonb('properties').$type<Deployment['properties']>().notNull(),
+    backend: jsonb('backend').$type<BackendSpec>().notNull(),
+    provisioningState: text('provisioning_state').$type<ProvisioningState>().notNull(),
+    provisioningError: jsonb('provisioning_error').$type<ProvisioningError>(),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('deployments_name_key').on(t.accountId, sql`lower(${t.name})`)],
+);
+
+export const operations = pgTable('operations', {
+  id: text('id').primaryKey(),
+  resourceId: text('resource_id').notNull(),
+  status: text('status').$type<Operation['status']>().notNull(),
+  error: jsonb('error').$type<ProvisioningError>(),
+  startTime: instant('start_time').notNull(),
+  endTime: instant('end_time'),
+});
