@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { StoreUnavailableError } from '../core/errors.js';
 import { dropSchema, randomEncryptionKey, sampleAccount } from '../../test/helpers/store.js';
 import { openStore } from './index.js';
+import { startProxy } from '../../test/helpers/tcp-proxy.js';
 import { isConnectionFailure, translateFailure } from './outage.js';
 
 describe('connection failures', () => {
@@ -33,33 +34,6 @@ describe('connection failures', () => {
     expect(translateFailure(other)).toBe(other);
   });
 });
-
-/** A TCP proxy in front of PostgreSQL that the test can cut and restore: an outage on demand. */
-async function startProxy(target: { host: string; port: number }, port = 0) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    /** Drops every connection at once and stops listening: new connections are refused. */
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const url = process.env.DATABASE_URL;
 
