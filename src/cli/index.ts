@@ -1,5 +1,6 @@
 // The `lapis` command line.
 
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig, renderConfig, ConfigError } from '../config/index.js';
 import { adminCommands } from './admin-commands.js';
@@ -8,6 +9,7 @@ import { serveCommand } from './serve.js';
 
 const program = new Command('lapis')
   .description('A self-hosted model service that speaks the Azure OpenAI API')
+  .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError();
 
 program.addCommand(serveCommand());

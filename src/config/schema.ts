@@ -76,7 +76,7 @@ export const schema = {
   llamaContextSize: setting({
     kind: 'int',
     env: ['LAPIS_LLAMA_CONTEXT_SIZE'],
-    description: "Context window of embedded models in tokens (0 = the model's training context, capped at 4096).",
+    description: "Context window of embedded models in tokens (0 = the model's training context, capped at 8192 and at what fits in memory).",
     default: () => 0,
   }),
   bodyLimit: setting({ kind: 'int', env: ['LAPIS_BODY_LIMIT'], description: 'Largest accepted request body in bytes.', default: () => 16 * 1024 * 1024 }),

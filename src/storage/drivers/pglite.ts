@@ -1,6 +1,9 @@
 // The embedded default: PostgreSQL compiled to WASM, in this process, in <dataDir>/pglite.
 
+import { execFile } from 'node:child_process';
 import { access, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -20,6 +23,21 @@ const START_PARAMS = [
   '-c', 'io_method=sync', '-c', 'max_parallel_maintenance_workers=0', '-c', 'shared_buffers=32MB',
 ];
 
+/**
+ * Creates the cluster (initdb) in a short-lived child process: initdb grows PGlite's WASM heap
+ * to ~700 MB, and WASM memory is never given back, so doing it here would leave the server at
+ * that size for good.
+ */
+async function initCluster(directory: string): Promise<void> {
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = require(${JSON.stringify(pglite)});
+    PGlite.create(${JSON.stringify(directory)}, { startParams: ${JSON.stringify(START_PARAMS)} })
+      .then((db) => db.close()).catch((e) => { console.error(e); process.exit(1); });`;
+  await promisify(execFile)(process.execPath, ['-e', script]).catch((err: { stderr?: string }) => {
+    throw new Error(`cannot create the embedded database in ${directory}: ${err.stderr?.trim() || String(err)}`);
+  });
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
@@ -38,11 +56,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
   try {
     // The data directory also holds the master key: keep it private.
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    if (!(await exists(join(directory, 'PG_VERSION')))) {
-      // Creating the cluster (initdb) grows the WASM heap to ~700 MB, and WASM memory never
-      // shrinks: create it in a first instance, close that, and serve from a fresh one.
-      await (await PGlite.create(directory, { startParams: START_PARAMS })).close();
-    }
+    if (!(await exists(join(directory, 'PG_VERSION')))) await initCluster(directory);
     const client = await PGlite.create(directory, { startParams: START_PARAMS });
     const close = async () => {
       try {

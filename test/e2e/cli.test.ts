@@ -1,0 +1,90 @@
+// The admin CLI against a running server, over HTTP: accounts, keys and deployments, in tables
+// for people and JSON for scripts, and clear one-line errors.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { RunningServer } from '../../src/main.js';
+import { writeTinyGguf } from '../fixtures/gguf.js';
+import { newServerState, runCli, startInProcess, type ServerState } from '../helpers/server.js';
+
+let state: ServerState;
+let server: RunningServer;
+let cli: (...args: string[]) => ReturnType<typeof runCli>;
+
+beforeAll(async () => {
+  state = await newServerState();
+  server = await startInProcess(state);
+  await writeTinyGguf(join(state.dataDir, 'tiny.gguf'), { name: 'tiny' });
+  // A separate "client machine": it knows the server only through --endpoint and --token.
+  const client = { ...state, env: { LAPIS_HOME: join(state.dataDir, 'elsewhere') } };
+  cli = (...args) => runCli(client, [...args, '--endpoint', server.url, '--token', server.adminToken]);
+});
+afterAll(async () => {
+  await server?.stop();
+  await state?.cleanup();
+});
+
+describe('lapis account', () => {
+  it('creates, lists, shows and deletes accounts', async () => {
+    const created = await cli('account', 'create', 'team-a', '--subdomain', 'team-a', '-g', 'apps');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^NAME\s+RESOURCE GROUP\s+LOCATION\s+KIND\s+STATE\s+ENDPOINT/);
+    expect(created.stdout).toMatch(/team-a\s+apps\s+local\s+OpenAI\s+Succeeded/);
+
+    const list = await cli('account', 'list', '--output', 'json');
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['team-a']);
+
+    const shown = JSON.parse((await cli('account', 'show', 'team-a', '-g', 'apps', '-o', 'json')).stdout) as { properties: { customSubDomainName: string } };
+    expect(shown.properties.customSubDomainName).toBe('team-a');
+
+    expect((await cli('account', 'delete', 'team-a', '-g', 'apps')).stdout).toBe('deleted account team-a\n');
+    expect(JSON.parse((await cli('account', 'list', '-o', 'json')).stdout)).toEqual([]);
+  });
+
+  it('prints API errors as one line and exits 1', async () => {
+    const res = await cli('account', 'show', 'ghost');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^lapis: 404 ResourceNotFound: The Resource 'Microsoft\.CognitiveServices\/accounts\/ghost'/);
+    const bad = await cli('account', 'create', 'x');
+    expect(bad.stderr).toMatch(/^lapis: 400 InvalidResourceName/);
+  });
+
+  it('says how to fix an unreachable server or a missing token', async () => {
+    const unreachable = await runCli(state, ['account', 'list', '--endpoint', 'http://127.0.0.1:9', '--token', 't']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/Cannot reach Lapis at http:\/\/127\.0\.0\.1:9/);
+    const noToken = await runCli({ ...state, env: { LAPIS_HOME: join(state.dataDir, 'nowhere') } }, ['account', 'list']);
+    expect(noToken.stderr).toMatch(/No admin token/);
+  });
+});
+
+describe('lapis deployment and keys', () => {
+  it('creates a deployment, waits for it, lists, shows and deletes it', async () => {
+    await cli('account', 'create', 'default');
+    const created = await cli('deployment', 'create', 'chat', '--model', join(state.dataDir, 'tiny.gguf'), '--capacity', '5');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/chat\s+tiny\s+Standard\s+5\s+Succeeded\s+llama /);
+
+    const list = JSON.parse((await cli('deployment', 'list', '-o', 'json')).stdout) as { name: string }[];
+    expect(list.map((d) => d.name)).toEqual(['chat']);
+    const shown = (await cli('deployment', 'show', 'chat')).stdout;
+    expect(shown).toMatch(/state\s+Succeeded/);
+
+    const failed = await cli('deployment', 'create', 'bad', '--model', join(state.dataDir, 'missing.gguf'));
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/bad\s+missing\s+Standard\s+100\s+Failed: /);
+
+    expect((await cli('deployment', 'delete', 'chat')).code).toBe(0);
+    expect((await cli('deployment', 'delete', 'bad')).code).toBe(0);
+    expect(JSON.parse((await cli('deployment', 'list', '-o', 'json')).stdout)).toEqual([]);
+  });
+
+  it('lists and regenerates keys', async () => {
+    const keys = JSON.parse((await cli('keys', 'list', '-o', 'json')).stdout) as { key1: string; key2: string };
+    const table = (await cli('keys', 'list')).stdout;
+    expect(table).toContain(keys.key1);
+    const after = JSON.parse((await cli('keys', 'regenerate', '--key', 'key2', '-o', 'json')).stdout) as { key1: string; key2: string };
+    expect(after.key1).toBe(keys.key1);
+    expect(after.key2).not.toBe(keys.key2);
+  });
+});
