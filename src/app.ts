@@ -9,7 +9,7 @@ import type { Config } from './config/index.js';
 import { StoreUnavailableError, type Store } from './core/index.js';
 import { ApiError, controlPlaneErrors, dataPlaneErrors, isApiError } from './errors/index.js';
 import { ensureAdminToken } from './identity/index.js';
-import { openStore } from './storage/index.js';
+import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
 import { controlPlane } from './control-plane/index.js';
 import { dataPlane } from './data-plane/index.js';
@@ -60,12 +60,15 @@ function toApiError(err: FastifyError | Error, plane: Plane, bodyLimit: number, 
 
 export async function buildApp(config: Config): Promise<LapisApp> {
   if (config.dataDir !== ':memory:') await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    schema: config.databaseSchema,
-    encryptionKey: config.encryptionKey,
-  });
+  const store = cachedStore(
+    await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      schema: config.databaseSchema,
+      encryptionKey: config.encryptionKey,
+    }),
+    config.cacheTtlMs,
+  );
   const adminToken = await ensureAdminToken(config.dataDir, config.adminToken);
   const app = Fastify({
     logger: { level: config.logLevel },

@@ -3,7 +3,10 @@
 // deployment's provisioningState and, when an ARM operation tracks it, the operation's status.
 
 import type { BackendSpec, Deployment, InferenceBackend, Store } from '../core/index.js';
+import { createAzureOpenAIBackend } from './azure-openai/index.js';
 import { loadLlamaBackend } from './llama/llama-backend.js';
+import { createOpenAICompatibleBackend } from './openai-compatible/index.js';
+import { createSimulatorBackend } from './simulator/index.js';
 
 export interface RuntimeOptions {
   llamaThreads: number;
@@ -101,14 +104,20 @@ export class DeploymentRuntime {
     }
   }
 
-  private open(spec: BackendSpec, onFailure: (reason: string) => void): Promise<InferenceBackend> {
+  private async open(spec: BackendSpec, onFailure: (reason: string) => void): Promise<InferenceBackend> {
     switch (spec.kind) {
       case 'llama':
         return loadLlamaBackend(spec, {
           threads: this.options.llamaThreads,
-          contextSize: this.options.llamaContextSize || undefined,
+          contextSize: spec.contextSize ?? (this.options.llamaContextSize || undefined),
           onFailure,
         });
+      case 'openai-compatible':
+        return createOpenAICompatibleBackend(spec);
+      case 'azure-openai':
+        return createAzureOpenAIBackend(spec);
+      case 'simulator':
+        return createSimulatorBackend(spec);
     }
   }
 

@@ -1,10 +1,9 @@
 // `lapis account|keys|deployment …`: admin commands over the control-plane HTTP API.
 
-import { resolve } from 'node:path';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
-import { createAdminClient, type AdminClient } from './admin-client.js';
+import { CliError, createAdminClient, type AdminClient } from './admin-client.js';
 import { parseOutput, printFields, printJson, printTable, type OutputFormat } from './output.js';
 
 interface AdminFlags {
@@ -50,6 +49,11 @@ function printAccounts(list: Json[], output: OutputFormat): void {
   );
 }
 
+function describeBackend(b: Json): string {
+  const where = b.modelPath ?? b.baseUrl ?? (b.endpoint ? `${b.endpoint} ${b.deployment}` : '');
+  return `${b.kind} ${where ?? ''}`.trim();
+}
+
 function printDeployments(list: Json[], output: OutputFormat): void {
   if (output === 'json') return printJson(list);
   printTable(
@@ -60,9 +64,55 @@ function printDeployments(list: Json[], output: OutputFormat): void {
       d.sku?.name,
       d.sku?.capacity,
       d.properties?.provisioningState + (d.properties?.lapis?.provisioningError ? `: ${d.properties.lapis.provisioningError.message}` : ''),
-      d.properties?.lapis?.backend ? `${d.properties.lapis.backend.kind} ${d.properties.lapis.backend.modelPath ?? ''}`.trim() : '',
+      d.properties?.lapis?.backend ? describeBackend(d.properties.lapis.backend) : '',
     ]),
   );
+}
+
+interface DeploymentFlags {
+  backend: 'llama' | 'openai-compatible' | 'azure-openai' | 'simulator';
+  model?: string;
+  baseUrl?: string;
+  upstreamModel?: string;
+  azureEndpoint?: string;
+  azureDeployment?: string;
+  azureApiVersion: string;
+  upstreamKey?: string;
+  ttftMs?: number;
+  tokensPerSecond?: number;
+  modelName?: string;
+  sku: string;
+  capacity: number;
+  wait: boolean;
+}
+
+function need(value: string | undefined, flag: string, kind: string): string {
+  if (!value) throw new CliError(`--backend ${kind} needs ${flag}`);
+  return value;
+}
+
+/** The `properties.lapis.backend` of a deployment, from the command's flags. */
+function backendFromFlags(f: DeploymentFlags): Json {
+  switch (f.backend) {
+    case 'llama':
+      return { kind: 'llama', modelPath: resolve(need(f.model, '--model <path>', 'llama')) };
+    case 'openai-compatible':
+      return { kind: 'openai-compatible', baseUrl: need(f.baseUrl, '--base-url', f.backend), model: need(f.upstreamModel, '--upstream-model', f.backend), ...(f.upstreamKey ? { apiKey: f.upstreamKey } : {}) };
+    case 'azure-openai':
+      return {
+        kind: 'azure-openai', endpoint: need(f.azureEndpoint, '--azure-endpoint', f.backend), deployment: need(f.azureDeployment, '--azure-deployment', f.backend),
+        apiVersion: f.azureApiVersion, ...(f.upstreamKey ? { apiKey: f.upstreamKey } : {}),
+      };
+    case 'simulator':
+      return { kind: 'simulator', ...(f.ttftMs !== undefined ? { timeToFirstTokenMs: f.ttftMs } : {}), ...(f.tokensPerSecond !== undefined ? { tokensPerSecond: f.tokensPerSecond } : {}) };
+  }
+}
+
+function defaultModelName(backend: Json): string {
+  if (backend.kind === 'llama') return basename(String(backend.modelPath)).replace(/\.gguf$/i, '');
+  if (backend.kind === 'openai-compatible') return String(backend.model);
+  if (backend.kind === 'azure-openai') return String(backend.deployment);
+  return 'lapis-simulator';
 }
 
 function accountCommand(): Command {
@@ -125,21 +175,28 @@ function keysCommand(): Command {
 
 function deploymentCommand(): Command {
   const cmd = new Command('deployment').description('manage deployments of an account');
-  withAdminOptions(cmd.command('create <name>').description('create or update a deployment served by a local GGUF model'), { account: true })
-    .requiredOption('--model <path>', 'GGUF file on the server machine')
-    .option('--model-name <name>', 'model name reported by the deployment (default: the file name)')
+  withAdminOptions(cmd.command('create <name>').description('create or update a deployment'), { account: true })
+    .addOption(new Option('--backend <kind>', 'what serves it').choices(['llama', 'openai-compatible', 'azure-openai', 'simulator']).default('llama'))
+    .option('--model <path>', 'llama: GGUF file on the server machine')
+    .option('--base-url <url>', 'openai-compatible: upstream base URL up to the version, e.g. http://vllm:8000/v1')
+    .option('--upstream-model <name>', 'openai-compatible: the model name the upstream knows')
+    .option('--azure-endpoint <url>', 'azure-openai: e.g. https://my-resource.openai.azure.com')
+    .option('--azure-deployment <name>', 'azure-openai: the upstream deployment')
+    .option('--azure-api-version <version>', 'azure-openai: api-version to call it with', '2024-10-21')
+    .option('--upstream-key <key>', 'openai-compatible / azure-openai: the upstream key (stored sealed)')
+    .option('--ttft-ms <ms>', 'simulator: time to first token', (v) => Number.parseInt(v, 10))
+    .option('--tokens-per-second <n>', 'simulator: pace (0 = as fast as possible)', (v) => Number.parseInt(v, 10))
+    .option('--model-name <name>', 'model name reported by the deployment (default: from the model)')
     .option('--sku <name>', 'deployment type', 'Standard')
     .option('--capacity <n>', 'capacity units', (v) => Number.parseInt(v, 10), 100)
     .option('--no-wait', 'return as soon as the deployment is accepted')
-    .action(async (name: string, flags: AdminFlags & { model: string; modelName?: string; sku: string; capacity: number; wait: boolean }) => {
+    .action(async (name: string, flags: AdminFlags & DeploymentFlags) => {
       const { client, config } = await connect(flags);
-      const modelPath = resolve(flags.model);
+      const backend = backendFromFlags(flags);
+      const modelName = flags.modelName ?? defaultModelName(backend);
       const body = {
         sku: { name: flags.sku, capacity: flags.capacity },
-        properties: {
-          model: { format: 'GGUF', name: flags.modelName ?? basename(modelPath).replace(/\.gguf$/i, ''), version: '1' },
-          lapis: { backend: { kind: 'llama', modelPath } },
-        },
+        properties: { model: { format: backend.kind === 'llama' ? 'GGUF' : 'OpenAI', name: modelName, version: '1' }, lapis: { backend } },
       };
       const path = `${client.accountPath(config.account)}/deployments/${encodeURIComponent(name)}`;
       let d = (await client.call('PUT', path, body)) as Json;

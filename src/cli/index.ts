@@ -6,6 +6,7 @@ import { loadConfig, renderConfig, ConfigError } from '../config/index.js';
 import { adminCommands } from './admin-commands.js';
 import { CliError } from './admin-client.js';
 import { serveCommand } from './serve.js';
+import { simulatorCommand } from './simulator.js';
 
 const program = new Command('lapis')
   .description('A self-hosted model service that speaks the Azure OpenAI API')
@@ -14,6 +15,7 @@ const program = new Command('lapis')
 
 program.addCommand(serveCommand());
 for (const cmd of adminCommands()) program.addCommand(cmd);
+program.addCommand(simulatorCommand());
 program
   .command('config')
   .description('configuration')

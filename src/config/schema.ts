@@ -79,6 +79,12 @@ export const schema = {
     description: "Context window of embedded models in tokens (0 = the model's training context, capped at 8192 and at what fits in memory).",
     default: () => 0,
   }),
+  cacheTtlMs: setting({
+    kind: 'int',
+    env: ['LAPIS_CACHE_TTL_MS'],
+    description: 'How long keys, accounts and deployments are cached for the data plane; changes made through another replica show after at most this long (0 = no cache).',
+    default: () => 2000,
+  }),
   bodyLimit: setting({ kind: 'int', env: ['LAPIS_BODY_LIMIT'], description: 'Largest accepted request body in bytes.', default: () => 16 * 1024 * 1024 }),
   hfEndpoint: setting({
     kind: 'string',
@@ -98,7 +104,7 @@ export const schema = {
 export type SettingName = keyof typeof schema;
 
 type ValueOf<S> = S extends Setting<infer K> ? (K extends 'int' ? number : string) : never;
-type Required = 'host' | 'port' | 'dataDir' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
+type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
 
 export type Config = { readonly [N in Required]: ValueOf<(typeof schema)[N]> } & {
   readonly [N in Exclude<SettingName, Required>]?: ValueOf<(typeof schema)[N]>;

@@ -4,7 +4,7 @@
 // backend (so ARM SDKs, which only send the fields they know, can create deployments too).
 
 import { isAbsolute } from 'node:path';
-import type { BackendSpec, DeploymentModel, Sku } from '../core/index.js';
+import { BACKEND_SECRET_FIELDS, type BackendSpec, type DeploymentModel, type SimulatorFaults, type Sku } from '../core/index.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
 import { optionalInteger, optionalString, readObject, requiredString, type Json } from './body.js';
 
@@ -60,23 +60,124 @@ function readModel(raw: unknown): DeploymentModel {
   return model;
 }
 
+const BACKEND_MEMBERS: Record<BackendSpec['kind'], string[]> = {
+  llama: ['kind', 'modelPath', 'contextSize', 'parallel'],
+  'openai-compatible': ['kind', 'baseUrl', 'model', 'apiKey', 'timeoutMs', 'embeddingDimensions'],
+  'azure-openai': ['kind', 'endpoint', 'deployment', 'apiVersion', 'apiKey', 'bearerToken', 'timeoutMs', 'embeddingDimensions'],
+  simulator: ['kind', 'model', 'timeToFirstTokenMs', 'tokensPerSecond', 'embeddingDimensions', 'contextSize', 'faults'],
+};
+const PATH = 'properties.lapis.backend';
+
+function checkUrl(value: string, target: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw errors.invalidResourceProperties(`'${value}' is not a URL.`, target);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw errors.invalidResourceProperties(`'${value}' must be an http or https URL.`, target);
+  return value.replace(/\/+$/, '');
+}
+
+function positive(obj: Json, key: string): number | undefined {
+  const v = optionalInteger(obj, key, PATH);
+  if (v !== undefined && v < 0) throw errors.invalidResourceProperties(`'${key}' must not be negative.`, `${PATH}.${key}`);
+  return v;
+}
+
+function readFaults(raw: unknown): SimulatorFaults | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const f = readObject(raw, `${PATH}.faults`, 'SimulatorFaults', ['rateLimit', 'retryAfterMs', 'serverError', 'timeout', 'dropStream']);
+  const faults: SimulatorFaults = {};
+  for (const key of ['rateLimit', 'serverError', 'timeout', 'dropStream'] as const) {
+    const v = f[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || v < 0 || v > 1) throw errors.invalidResourceProperties(`'${key}' is a rate between 0 and 1.`, `${PATH}.faults.${key}`);
+    faults[key] = v;
+  }
+  const retry = optionalInteger(f, 'retryAfterMs', `${PATH}.faults`);
+  if (retry !== undefined) faults.retryAfterMs = retry;
+  return faults;
+}
+
+/** Drops undefined members, so stored specs compare equal when they mean the same. */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function readLapisBackend(raw: unknown): BackendSpec {
+  const probe = readObject(raw, PATH, 'LapisBackend', ['kind', ...new Set(Object.values(BACKEND_MEMBERS).flat())]);
+  const kind = requiredString(probe, 'kind', PATH) as BackendSpec['kind'];
+  const members = BACKEND_MEMBERS[kind];
+  if (!members) {
+    throw errors.invalidResourceProperties(`The backend kind '${kind}' is not supported. Supported kinds: ${Object.keys(BACKEND_MEMBERS).join(', ')}.`, `${PATH}.kind`);
+  }
+  const b = readObject(raw, PATH, `LapisBackend(${kind})`, members);
+  switch (kind) {
+    case 'llama':
+      return compact({ kind, modelPath: checkModelPath(requiredString(b, 'modelPath', PATH), `${PATH}.modelPath`), contextSize: positive(b, 'contextSize'), parallel: positive(b, 'parallel') });
+    case 'openai-compatible':
+      return compact({
+        kind, baseUrl: checkUrl(requiredString(b, 'baseUrl', PATH), `${PATH}.baseUrl`), model: requiredString(b, 'model', PATH),
+        apiKey: optionalString(b, 'apiKey', PATH), timeoutMs: positive(b, 'timeoutMs'), embeddingDimensions: positive(b, 'embeddingDimensions'),
+      });
+    case 'azure-openai':
+      return compact({
+        kind, endpoint: checkUrl(requiredString(b, 'endpoint', PATH), `${PATH}.endpoint`), deployment: requiredString(b, 'deployment', PATH),
+        apiVersion: requiredString(b, 'apiVersion', PATH), apiKey: optionalString(b, 'apiKey', PATH), bearerToken: optionalString(b, 'bearerToken', PATH),
+        timeoutMs: positive(b, 'timeoutMs'), embeddingDimensions: positive(b, 'embeddingDimensions'),
+      });
+    case 'simulator':
+      return compact({
+        kind, model: optionalString(b, 'model', PATH), timeToFirstTokenMs: positive(b, 'timeToFirstTokenMs'), tokensPerSecond: positive(b, 'tokensPerSecond'),
+        embeddingDimensions: positive(b, 'embeddingDimensions'), contextSize: positive(b, 'contextSize'), faults: readFaults(b.faults),
+      });
+  }
+}
+
 function readBackend(lapis: unknown, model: DeploymentModel): BackendSpec {
   if (lapis !== undefined) {
     const ext = readObject(lapis, 'properties.lapis', 'LapisDeploymentProperties', ['backend']);
-    const backend = readObject(ext.backend, 'properties.lapis.backend', 'LapisBackend', ['kind', 'modelPath']);
-    const kind = requiredString(backend, 'kind', 'properties.lapis.backend');
-    if (kind !== 'llama') {
-      throw errors.invalidResourceProperties(`The backend kind '${kind}' is not supported. Supported kinds: llama.`, 'properties.lapis.backend.kind');
-    }
-    return { kind, modelPath: checkModelPath(requiredString(backend, 'modelPath', 'properties.lapis.backend'), 'properties.lapis.backend.modelPath') };
+    return readLapisBackend(ext.backend);
   }
   if (model.format.toUpperCase() === 'GGUF' && model.source) {
     return { kind: 'llama', modelPath: checkModelPath(model.source, 'properties.model.source') };
   }
   throw errors.invalidResourceProperties(
-    `No backend serves model '${model.name}' (format '${model.format}'). Give properties.lapis.backend ({"kind":"llama","modelPath":"/abs/model.gguf"}), or a model of format 'GGUF' whose 'source' is the GGUF file's absolute path.`,
-    'properties.lapis.backend',
+    `No backend serves model '${model.name}' (format '${model.format}'). Give properties.lapis.backend (e.g. {"kind":"llama","modelPath":"/abs/model.gguf"} or {"kind":"openai-compatible","baseUrl":"http://vllm:8000/v1","model":"…"}), or a model of format 'GGUF' whose 'source' is the GGUF file's absolute path.`,
+    PATH,
   );
+}
+
+/**
+ * Credentials are never returned by GET, so a read-modify-write PUT does not carry them: a PUT
+ * that leaves them out keeps the stored ones, when the upstream is the same.
+ */
+export function keepSecrets(next: BackendSpec, previous: BackendSpec | undefined): BackendSpec {
+  if (!previous || previous.kind !== next.kind) return next;
+  const same =
+    (next.kind === 'openai-compatible' && previous.kind === 'openai-compatible' && next.baseUrl === previous.baseUrl) ||
+    (next.kind === 'azure-openai' && previous.kind === 'azure-openai' && next.endpoint === previous.endpoint);
+  if (!same) return next;
+  const merged: Record<string, unknown> = { ...next };
+  for (const field of BACKEND_SECRET_FIELDS) {
+    if (merged[field] === undefined && (previous as unknown as Record<string, unknown>)[field] !== undefined) {
+      merged[field] = (previous as unknown as Record<string, unknown>)[field];
+    }
+  }
+  return merged as unknown as BackendSpec;
+}
+
+/** The backend as answers show it: secrets left out, their presence said. */
+export function backendToWire(backend: BackendSpec): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...backend };
+  for (const field of BACKEND_SECRET_FIELDS) {
+    if (shown[field] !== undefined) {
+      delete shown[field];
+      shown[`${field}Set`] = true;
+    }
+  }
+  return shown;
 }
 
 function checkModelPath(path: string, target: string): string {

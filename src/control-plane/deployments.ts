@@ -10,7 +10,7 @@ import { controlPlaneErrors as errors } from '../errors/index.js';
 import { ACCOUNT_PATH } from './accounts.js';
 import { DEPLOYMENT_TYPE, checkDeploymentName, deploymentId } from './arm.js';
 import { baseUrl, requireAccount, type AccountParams, type ControlPlaneContext } from './context.js';
-import { readDeploymentBody } from './deployment-body.js';
+import { backendToWire, keepSecrets, readDeploymentBody } from './deployment-body.js';
 import { operationUrl } from './operations.js';
 
 type DeploymentParams = AccountParams & { deploymentName: string };
@@ -25,7 +25,7 @@ export function deploymentToWire(account: Account, d: Deployment): Record<string
       ...d.properties,
       provisioningState: d.provisioningState,
       lapis: {
-        backend: d.backend,
+        backend: backendToWire(d.backend),
         ...(d.provisioningError ? { provisioningError: d.provisioningError } : {}),
       },
     },
@@ -60,7 +60,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
       name: existing?.name ?? request.params.deploymentName,
       sku: body.sku,
       properties: body.properties,
-      backend: body.backend,
+      backend: keepSecrets(body.backend, existing?.backend),
       provisioningState: existing ? 'Updating' : 'Creating',
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,

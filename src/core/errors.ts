@@ -37,3 +37,31 @@ export class ContextLengthExceededError extends Error {
     );
   }
 }
+
+/** An upstream engine answered with an error status. */
+export class UpstreamHttpError extends Error {
+  override readonly name = 'UpstreamHttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly options: { code?: string; param?: string | null; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The upstream did not answer, or stopped answering, within its timeout. */
+export class UpstreamTimeoutError extends Error {
+  override readonly name = 'UpstreamTimeoutError';
+}
+
+/** A valid request that this backend cannot serve (e.g. more dimensions than the model has). */
+export class UnsupportedRequestError extends Error {
+  override readonly name = 'UnsupportedRequestError';
+  constructor(
+    readonly param: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}

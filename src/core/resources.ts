@@ -34,13 +34,79 @@ export interface Account extends AccountRef {
 export type KeyName = 'key1' | 'key2';
 
 /** Which engine serves a deployment. The Lapis extension of the ARM deployment body. */
-export type BackendSpec = LlamaBackendSpec;
+export type BackendSpec = LlamaBackendSpec | OpenAICompatibleBackendSpec | AzureOpenAIBackendSpec | SimulatorBackendSpec;
 
+/** A GGUF model run in-process by llama.cpp (node-llama-cpp), in a supervised child process. */
 export interface LlamaBackendSpec {
   kind: 'llama';
   /** Absolute path of a GGUF file on this machine. */
   modelPath: string;
+  /** Context window in tokens per sequence (default: the model's, capped). */
+  contextSize?: number;
+  /** Requests decoded together in one batch (context sequences). Default 4. */
+  parallel?: number;
 }
+
+/** An engine that speaks OpenAI's API: vLLM, Ollama, llama.cpp server, LocalAI, OpenAI itself. */
+export interface OpenAICompatibleBackendSpec {
+  kind: 'openai-compatible';
+  /** Base URL up to and including the version segment, e.g. http://vllm:8000/v1 */
+  baseUrl: string;
+  /** Model name the upstream knows. */
+  model: string;
+  /** Sent as `Authorization: Bearer …`. Stored sealed; never returned by the API. */
+  apiKey?: string;
+  /** Read timeout: the longest wait for response headers and between two body chunks. */
+  timeoutMs?: number;
+  /** Embedding size of the upstream model, when it serves embeddings. */
+  embeddingDimensions?: number;
+}
+
+/** An Azure OpenAI deployment upstream. */
+export interface AzureOpenAIBackendSpec {
+  kind: 'azure-openai';
+  /** e.g. https://my-resource.openai.azure.com */
+  endpoint: string;
+  deployment: string;
+  apiVersion: string;
+  /** Sent as `api-key`. Stored sealed; never returned by the API. */
+  apiKey?: string;
+  /** Sent as `Authorization: Bearer …` (an Entra token). Stored sealed; never returned. */
+  bearerToken?: string;
+  timeoutMs?: number;
+  embeddingDimensions?: number;
+}
+
+/**
+ * A simulated model: deterministic text at a configured pace, with injected faults. For
+ * load-testing applications and as the upstream in benchmarks; never a default.
+ */
+export interface SimulatorBackendSpec {
+  kind: 'simulator';
+  /** Model id reported in responses. Default "lapis-simulator". */
+  model?: string;
+  timeToFirstTokenMs?: number;
+  /** 0 = as fast as possible. */
+  tokensPerSecond?: number;
+  embeddingDimensions?: number;
+  contextSize?: number;
+  faults?: SimulatorFaults;
+}
+
+/** Fractions of requests (0–1) that fail each way. */
+export interface SimulatorFaults {
+  rateLimit?: number;
+  /** Retry-After of simulated 429s, in ms. Default 1000. */
+  retryAfterMs?: number;
+  serverError?: number;
+  /** The request hangs until the caller's timeout. */
+  timeout?: number;
+  /** A stream that stops halfway without finishing. */
+  dropStream?: number;
+}
+
+/** Backend fields that are secrets: sealed at rest, masked in answers. */
+export const BACKEND_SECRET_FIELDS = ['apiKey', 'bearerToken'] as const;
 
 export interface DeploymentModel {
   format: string;

@@ -1,14 +1,35 @@
 // The Azure OpenAI data plane under /openai. Stages, in order, as hooks of this plugin:
-//   headers Azure sends → api-version → authentication (api-key → account) → route
-// (body validation, deployment resolution, backend call, Azure-shaped response).
+//   headers Azure sends → api-version (per URL scheme) → authentication (key → account)
+//   → route (body validation, deployment resolution, backend call, Azure-shaped response).
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dataPlaneErrors as errors } from '../errors/index.js';
-import { DATA_PLANE_API_VERSIONS } from './api-versions.js';
+import { DATA_PLANE_API_VERSIONS, V1_API_VERSIONS } from './api-versions.js';
 import type { DataPlaneContext } from './context.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
+import { registerCompletions } from './routes/completions.js';
+import { registerEmbeddings } from './routes/embeddings.js';
+import { registerModelListings } from './routes/models.js';
 
 export type { DataPlaneContext } from './context.js';
+
+function isV1(request: FastifyRequest): boolean {
+  return request.url.startsWith('/openai/v1/') || request.url === '/openai/v1';
+}
+
+/**
+ * The presented key: the `api-key` header; on the v1 scheme also `Authorization: Bearer <key>`,
+ * which is how the plain OpenAI client sends it.
+ */
+function presentedKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['api-key'];
+  if (typeof key === 'string' && key !== '') return key;
+  if (isV1(request)) {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    if (bearer) return bearer[1];
+  }
+  return undefined;
+}
 
 export async function dataPlane(app: FastifyInstance, ctx: DataPlaneContext): Promise<void> {
   app.decorateRequest('account', null);
@@ -20,16 +41,20 @@ export async function dataPlane(app: FastifyInstance, ctx: DataPlaneContext): Pr
     if (typeof clientId === 'string') reply.header('x-ms-client-request-id', clientId);
   });
 
-  // api-version: required on the dated scheme; an unknown one is Azure's plain 404.
+  // api-version: required on the dated scheme (an unknown one is Azure's plain 404); optional on v1.
   app.addHook('onRequest', async (request) => {
     const version = (request.query as Record<string, unknown>)['api-version'];
-    if (typeof version !== 'string' || !DATA_PLANE_API_VERSIONS.has(version)) throw errors.resourceNotFound();
+    if (isV1(request)) {
+      if (version !== undefined && (typeof version !== 'string' || !V1_API_VERSIONS.has(version))) throw errors.resourceNotFound();
+    } else if (typeof version !== 'string' || !DATA_PLANE_API_VERSIONS.has(version)) {
+      throw errors.resourceNotFound();
+    }
   });
 
-  // authentication: the api-key header names the account (the key's owner).
+  // authentication: the key names the account (the key's owner).
   app.addHook('onRequest', async (request) => {
-    const key = request.headers['api-key'];
-    if (typeof key !== 'string' || key === '') throw errors.accessDenied();
+    const key = presentedKey(request);
+    if (!key) throw errors.accessDenied();
     const match = await ctx.store.keys.findByKey(key);
     const account = match && (await ctx.store.accounts.getById(match.accountId));
     if (!account) throw errors.accessDenied();
@@ -37,4 +62,7 @@ export async function dataPlane(app: FastifyInstance, ctx: DataPlaneContext): Pr
   });
 
   registerChatCompletions(app, ctx);
+  registerCompletions(app, ctx);
+  registerEmbeddings(app, ctx);
+  registerModelListings(app, ctx);
 }

@@ -115,3 +115,52 @@ export function unsupportedMediaType(contentType: string | undefined): ApiError 
     },
   });
 }
+
+/** The deployment's model cannot do this operation (e.g. embeddings on a chat-only upstream). */
+export function operationNotSupported(operation: string, deployment: string): ApiError {
+  return new ApiError(400, {
+    error: {
+      code: 'OperationNotSupported',
+      message: `The ${operation} operation does not work with the specified model, ${deployment}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`,
+    },
+  });
+}
+
+/** A valid parameter value the deployment's model cannot honour. */
+export function unsupportedValue(param: string | null, message: string): ApiError {
+  return new ApiError(400, { error: { message, type: 'invalid_request_error', param, code: 'unsupported_value' } });
+}
+
+/** The upstream engine throttled the request; its wait is passed on so SDK retries honour it. */
+export function upstreamRateLimited(message: string, retryAfterMs: number | undefined): ApiError {
+  const headers: Record<string, string> = {};
+  if (retryAfterMs !== undefined) {
+    headers['retry-after-ms'] = String(Math.ceil(retryAfterMs));
+    headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  }
+  return new ApiError(429, { error: { code: '429', message } }, headers);
+}
+
+/** The upstream refused the request as invalid: its message is passed on. */
+export function upstreamInvalidRequest(message: string, code: string | null, param: string | null): ApiError {
+  return new ApiError(400, { error: { message, type: 'invalid_request_error', param, code } });
+}
+
+/** The upstream failed or refused Lapis's own credentials: not the caller's fault. */
+export function badGateway(message: string): ApiError {
+  return new ApiError(502, { error: { code: 'BadGateway', message, type: 'server_error', param: null } });
+}
+
+/** The upstream did not answer in time (Azure's wording for a timed-out operation). */
+export function timeout(): ApiError {
+  return new ApiError(408, { error: { code: 'Timeout', message: 'The operation was timeout.' } });
+}
+
+/** The engine behind the deployment cannot be reached right now. */
+export function backendUnavailable(deployment: string, reason: string): ApiError {
+  return new ApiError(
+    503,
+    { error: { code: 'ServiceUnavailable', message: `The backend of deployment '${deployment}' is unavailable: ${reason}` } },
+    { 'retry-after': '1' },
+  );
+}

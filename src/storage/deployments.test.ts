@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account } from '../core/resources.js';
 import type { Store } from '../core/store.js';
+import { sql } from 'drizzle-orm';
 import { sampleAccount, sampleDeployment, storeBackends } from '../../test/helpers/store.js';
+import { drizzleOf } from './index.js';
 
 describe.each(storeBackends())('deployments on $name', (backend) => {
   let store: Store;
@@ -72,5 +74,19 @@ describe.each(storeBackends())('deployments on $name', (backend) => {
     expect(await store.deployments.delete(account.id, 'GONE')).toBe(true);
     expect(await store.deployments.get(account.id, 'gone')).toBeUndefined();
     expect(await store.deployments.delete(account.id, 'gone')).toBe(false);
+  });
+
+  it('seals upstream credentials of a backend: never in plain text at rest, whole when read', async () => {
+    const account = await withAccount();
+    const secret = `sk-canary-${crypto.randomUUID()}`;
+    const deployment = sampleDeployment(account.id, {
+      backend: { kind: 'azure-openai', endpoint: 'https://x.openai.azure.com', deployment: 'gpt', apiVersion: '2024-10-21', apiKey: secret },
+    });
+    await store.deployments.upsert(deployment);
+    expect(await store.deployments.get(account.id, deployment.name)).toEqual(deployment);
+    expect((await store.deployments.listAll()).find((d) => d.id === deployment.id)).toEqual(deployment);
+    const raw = (await drizzleOf(store).execute(sql.raw(`select backend::text as b from deployments where id = '${deployment.id}'`))) as unknown as { rows: { b: string }[] };
+    expect(raw.rows[0]!.b).not.toContain(secret);
+    expect(raw.rows[0]!.b).toContain('x.openai.azure.com');
   });
 });

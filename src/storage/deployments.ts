@@ -1,7 +1,8 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Deployment } from '../core/resources.js';
+import { BACKEND_SECRET_FIELDS, type BackendSpec, type Deployment } from '../core/resources.js';
 import type { DeploymentRepository } from '../core/store.js';
 import type { Db } from './db.js';
+import type { SecretCipher } from './encryption.js';
 import { deployments } from './schema.js';
 import { upsertOn } from './upsert.js';
 
@@ -11,12 +12,37 @@ type Row = typeof deployments.$inferSelect;
 const named = (accountId: string, name: string) =>
   and(eq(deployments.accountId, accountId), sql`lower(${deployments.name}) = lower(${name})`);
 
-export function deploymentRepository(db: Db): DeploymentRepository {
+/** Binds a sealed backend secret to its deployment and field. */
+const sealContext = (deploymentId: string, field: string) => `deployments/${deploymentId}/backend/${field}`;
+
+type Secrets = Partial<Record<(typeof BACKEND_SECRET_FIELDS)[number], string>>;
+
+export function deploymentRepository(db: Db, cipher: SecretCipher): DeploymentRepository {
+  // Upstream credentials in a backend spec are sealed like account keys; nothing else is.
+  async function sealBackend(d: Deployment): Promise<BackendSpec> {
+    const backend = { ...d.backend } as BackendSpec & Secrets;
+    for (const field of BACKEND_SECRET_FIELDS) {
+      const value = backend[field];
+      if (value !== undefined) backend[field] = await cipher.seal(value, sealContext(d.id, field));
+    }
+    return backend;
+  }
+  async function openBackend(row: Row): Promise<Row> {
+    const backend = { ...(row.backend as BackendSpec & Secrets) };
+    for (const field of BACKEND_SECRET_FIELDS) {
+      const value = backend[field];
+      if (value !== undefined) backend[field] = await cipher.open(value, sealContext(row.id, field));
+    }
+    return { ...row, backend };
+  }
+  const toDeployment = async (row: Row) => fromRow(await openBackend(row));
+
   return {
     async upsert(deployment) {
-      // An existing deployment keeps its id, creation time and the casing of its name.
+      // An existing deployment keeps its id, creation time and the casing of its name. The
+      // id is fixed at creation, so the seal context of its secrets never changes.
       await db.execute(
-        upsertOn(deployments, toRow(deployment), sql`(account_id, lower(name))`, [
+        upsertOn(deployments, { ...toRow(deployment), backend: await sealBackend(deployment) }, sql`(account_id, lower(name))`, [
           'id',
           'accountId',
           'name',
@@ -36,7 +62,7 @@ export function deploymentRepository(db: Db): DeploymentRepository {
         .from(deployments)
         .where(eq(deployments.accountId, accountId))
         .orderBy(asc(sql`lower(${deployments.name})`));
-      return rows.map(toDeployment);
+      return Promise.all(rows.map(toDeployment));
     },
 
     async listAll() {
@@ -44,7 +70,7 @@ export function deploymentRepository(db: Db): DeploymentRepository {
         .select()
         .from(deployments)
         .orderBy(asc(deployments.accountId), asc(sql`lower(${deployments.name})`));
-      return rows.map(toDeployment);
+      return Promise.all(rows.map(toDeployment));
     },
 
     async delete(accountId, name) {
@@ -69,7 +95,7 @@ function toRow(d: Deployment): { [K in keyof Row]: Row[K] } {
   };
 }
 
-function toDeployment(row: Row): Deployment {
+function fromRow(row: Row): Deployment {
   const { provisioningError, ...rest } = row;
   return provisioningError === null ? rest : { ...rest, provisioningError };
 }

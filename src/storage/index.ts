@@ -87,7 +87,7 @@ function createStore(database: Database, cipher: SecretCipher): Store {
   const store: Store = {
     accounts: withOutageTranslation(accountRepository(db)),
     keys: withOutageTranslation(keyRepository(db, cipher)),
-    deployments: withOutageTranslation(deploymentRepository(db)),
+    deployments: withOutageTranslation(deploymentRepository(db, cipher)),
     operations: withOutageTranslation(operationRepository(db)),
     async ping() {
       try {
@@ -128,3 +128,5 @@ async function checkMasterKey(db: Db, cipher: SecretCipher): Promise<void> {
     );
   }
 }
+
+export { cachedStore } from './cached-store.js';

@@ -2,10 +2,12 @@
 // for people and JSON for scripts, and clear one-line errors.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { AzureOpenAI } from 'openai';
 import type { RunningServer } from '../../src/main.js';
 import { writeTinyGguf } from '../fixtures/gguf.js';
-import { newServerState, runCli, startInProcess, type ServerState } from '../helpers/server.js';
+import { newServerState, ROOT, runCli, startInProcess, type ServerState } from '../helpers/server.js';
 
 let state: ServerState;
 let server: RunningServer;
@@ -88,3 +90,39 @@ describe('lapis deployment and keys', () => {
     expect(after.key2).not.toBe(keys.key2);
   });
 });
+
+describe('other backends from the CLI', () => {
+  it('creates a simulator deployment and an openai-compatible one in front of `lapis simulator`', async () => {
+    const sim = await cli('deployment', 'create', 'sim', '--backend', 'simulator', '--ttft-ms', '0');
+    expect(sim.code).toBe(0);
+    expect(sim.stdout).toMatch(/sim\s+lapis-simulator\s+Standard\s+100\s+Succeeded\s+simulator/);
+
+    const missing = await cli('deployment', 'create', 'up', '--backend', 'openai-compatible');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('lapis: --backend openai-compatible needs --base-url\n');
+
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lapis.js'), 'simulator', '--port', '0', '--model', 'upstream-sim'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((res) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /serving at (\S+)\/v1/.exec(out);
+          if (m) res(m[1]!);
+        });
+      });
+      const up = await cli('deployment', 'create', 'up', '--backend', 'openai-compatible', '--base-url', `${url}/v1`, '--upstream-model', 'upstream-sim', '--upstream-key', 'sk-secret', '-o', 'json');
+      expect(up.code).toBe(0);
+      const shown = JSON.parse(up.stdout)[0];
+      expect(shown.properties.lapis.backend).toEqual({ kind: 'openai-compatible', baseUrl: `${url}/v1`, model: 'upstream-sim', apiKeySet: true });
+      expect(up.stdout).not.toContain('sk-secret');
+      const keys = JSON.parse((await cli('keys', 'list', '-o', 'json')).stdout) as { key1: string };
+      const openai = new AzureOpenAI({ endpoint: server.url, apiKey: keys.key1, apiVersion: '2024-10-21', deployment: 'up', maxRetries: 0 });
+      const res = await openai.chat.completions.create({ model: 'up', messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 });
+      expect(res.model).toBe('upstream-sim');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+

@@ -77,7 +77,17 @@ describe('errors, exactly as Azure sends them', () => {
     ['missing messages', () => chat({ max_tokens: 3 }), 400, { error: { code: 'missing_required_parameter', param: 'messages' } }],
     ['a bad role', () => chat({ messages: [{ role: 'robot', content: 'x' }] }), 400, { error: { code: 'invalid_value', param: 'messages[0].role' } }],
     ['an image for a text-only model', () => chat({ messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] }), 400, { error: { code: 'invalid_value', param: 'messages[0].content[1].type' } }],
-    ['a parameter not implemented yet', () => chat({ ...hello, tools: [{ type: 'function', function: { name: 'f' } }] }), 400, { error: { code: 'unsupported_parameter', param: 'tools' } }],
+    ['a parameter Lapis does not implement', () => chat({ ...hello, data_sources: [{ type: 'azure_search', parameters: {} }] }), 400, { error: { code: 'unsupported_parameter', param: 'data_sources' } }],
+    ['a tool result that answers no call', () => chat({ messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_1', content: '1' }] }), 400, { error: { code: 'invalid_value', param: 'messages[1].tool_call_id' } }],
+    ['tool_choice naming a function not in tools', () => chat({ ...hello, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function', function: { name: 'g' } } }), 400, { error: { code: 'invalid_value', param: 'tool_choice' } }],
+    ['top_logprobs without logprobs', () => chat({ ...hello, top_logprobs: 2 }), 400, { error: { code: 'invalid_value', param: 'top_logprobs' } }],
+    ['a bad logit_bias', () => chat({ ...hello, logit_bias: { abc: 5 } }), 400, { error: { code: 'invalid_value', param: 'logit_bias' } }],
+    ['embeddings without input', () => fetch(`${server.url}/openai/deployments/chat/embeddings?${V}`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: '{}' }), 400, { error: { code: 'missing_required_parameter', param: 'input' } }],
+    ['embeddings with an empty input', () => fetch(`${server.url}/openai/deployments/chat/embeddings?${V}`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: '{"input":""}' }), 400, { error: { code: 'invalid_value', param: 'input' } }],
+    ['legacy completions with suffix', () => fetch(`${server.url}/openai/deployments/chat/completions?${V}`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: '{"prompt":"a","suffix":"b"}' }), 400, { error: { code: 'unsupported_parameter', param: 'suffix' } }],
+    ['v1 without a key', () => fetch(`${server.url}/openai/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...hello, model: 'chat' }) }), 401, { error: { code: '401' } }],
+    ['v1 with an unknown api-version', () => fetch(`${server.url}/openai/v1/chat/completions?api-version=2024-10-21`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...hello, model: 'chat' }) }), 404, { error: { code: '404' } }],
+    ['the legacy deployment listing on a newer api-version', () => fetch(`${server.url}/openai/deployments?${V}`, { headers: { 'api-key': key } }), 404, { error: { code: '404' } }],
     ['a body over the limit', () => chat({ messages: [{ role: 'user', content: 'x'.repeat(70_000) }] }), 413, { error: { code: 'RequestEntityTooLarge' } }],
     ['a non-JSON content type', () => chat(null, { raw: 'hello', headers: { 'content-type': 'text/plain' } }), 415, { error: { code: 'unsupported_content_type' } }],
     ['a prompt longer than the context', () => chat({ messages: [{ role: 'user', content: 'hello world '.repeat(200) }] }), 400, { error: { code: 'context_length_exceeded', param: 'messages' } }],
@@ -134,7 +144,9 @@ describe('streaming', () => {
     const events = text.split('\n\n').filter(Boolean);
     expect(events.every((e) => e.startsWith('data: '))).toBe(true);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    const [preamble, ...chunks] = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    // Azure's first event carries the prompt annotations only.
+    expect(preamble).toEqual({ id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] });
     expect(chunks[0].choices[0].delta).toMatchObject({ role: 'assistant', content: '' });
     for (const c of chunks) expect(c.object).toBe('chat.completion.chunk');
     const finish = chunks.find((c) => c.choices[0]?.finish_reason);
@@ -161,6 +173,30 @@ describe('streaming', () => {
     controller.abort();
     const ok = await chat(hello);
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('listings', () => {
+  const get = (path: string) => fetch(`${server.url}${path}`, { headers: { 'api-key': key } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  it('lists deployments on api-version 2022-12-01, in that version\'s shape', async () => {
+    const res = await get('/openai/deployments?api-version=2022-12-01');
+    expect(res.status).toBe(200);
+    expect(res.body.object).toBe('list');
+    const chat = res.body.data.find((d: { id: string }) => d.id === 'chat');
+    expect(chat).toMatchObject({ object: 'deployment', model: 'chat', owner: 'organization-owner', status: 'succeeded', scale_settings: { scale_type: 'standard', capacity: 1 } });
+    expect(res.body.data.find((d: { id: string }) => d.id === 'broken').status).toBe('failed');
+    expect((await get('/openai/deployments/chat?api-version=2022-12-01')).body.id).toBe('chat');
+    expect((await get('/openai/deployments/ghost?api-version=2022-12-01')).body.error.code).toBe('DeploymentNotFound');
+  });
+
+  it('lists the models the account serves, with capabilities', async () => {
+    const res = await get(`/openai/models?${V}`);
+    expect(res.status).toBe(200);
+    const model = res.body.data.find((m: { id: string }) => m.id === 'chat');
+    expect(model).toMatchObject({ object: 'model', status: 'succeeded', capabilities: { chat_completion: true, completion: true, inference: true } });
+    expect((await get(`/openai/models/chat?${V}`)).body.id).toBe('chat');
+    expect((await get(`/openai/models/ghost?${V}`)).status).toBe(404);
   });
 });
 

@@ -1,79 +1,59 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BackendUnavailableError, ContextLengthExceededError } from '../../core/errors.js';
-import type { ChatGenerationRequest, FinishReason, GenerationEvent, GenerationParams, Usage } from '../../core/inference.js';
 import { writeTinyGguf } from '../../../test/fixtures/gguf.js';
 import { loadLlamaBackend, type LlamaBackend } from './llama-backend.js';
+import { collect, STORIES_260K, tempDir, userTurn } from './testing.js';
 
-const STORIES_260K = new URL('../../../../shared/models/stories260K.gguf', import.meta.url).pathname;
-
-interface Collected {
-  text: string;
-  chunks: number;
-  finishReason?: FinishReason;
-  usage?: Usage;
-}
-
-async function collect(events: AsyncIterable<GenerationEvent>): Promise<Collected> {
-  const out: Collected = { text: '', chunks: 0 };
-  for await (const event of events) {
-    if (event.type === 'text') {
-      out.text += event.text;
-      out.chunks++;
-    } else {
-      out.finishReason = event.finishReason;
-      out.usage = event.usage;
-    }
-  }
-  return out;
-}
-
-function userTurn(content: string, params: GenerationParams = {}, signal = new AbortController().signal): ChatGenerationRequest {
-  return { messages: [{ role: 'user', content }], params, signal };
-}
-
-let dir: string;
+let dir: Awaited<ReturnType<typeof tempDir>>;
 let tinyPath: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lapis-llama-'));
-  tinyPath = join(dir, 'tiny.gguf');
+  dir = await tempDir('lapis-llama-');
+  tinyPath = dir.path('tiny.gguf');
   await writeTinyGguf(tinyPath, { contextLength: 1024, suppressEndTokens: true });
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => dir.remove());
 
 describe('generated model', () => {
   let backend: LlamaBackend;
   const onFailure = vi.fn();
   beforeAll(async () => {
-    backend = await loadLlamaBackend({ kind: 'llama', modelPath: tinyPath }, { threads: 1, onFailure });
+    backend = await loadLlamaBackend({ kind: 'llama', modelPath: tinyPath, parallel: 1 }, { threads: 1, onFailure });
   });
   afterAll(async () => {
     await backend.close();
     expect(onFailure).not.toHaveBeenCalled(); // closing is not a failure
   });
 
-  it('loads with its name, context and ChatML template', () => {
+  it('loads with its name, context, ChatML template and capabilities', () => {
     expect(backend.modelId).toBe('lapis-tiny');
     expect(backend.contextSize).toBe(1024);
     expect(backend.chatWrapper).toBe('ChatML');
+    expect(backend.capabilities).toEqual({
+      chat: true,
+      completions: true,
+      embeddings: true,
+      tools: true,
+      jsonSchema: true,
+      logprobs: true,
+      vision: false,
+      contextSize: 1024,
+      embeddingDimensions: 64,
+    });
   });
 
-  it('chats and counts usage with its own tokenizer', async () => {
+  it('chats and ends with done, then usage counted with its own tokenizer', async () => {
     const out = await collect(backend.chat(userTurn('hello world', { maxTokens: 16, seed: 1 })));
-    expect(out.text.length).toBeGreaterThan(0);
-    expect(out.usage?.promptTokens).toBeGreaterThan(0);
-    expect(out.usage?.completionTokens).toBeGreaterThan(0);
-    expect(out.usage?.completionTokens).toBeLessThanOrEqual(16);
+    expect(out.choices).toHaveLength(1);
+    expect(out.choices[0]!.text.length).toBeGreaterThan(0);
+    expect(out.events.at(-2)).toEqual({ type: 'done', choice: 0, finishReason: 'length' });
+    expect(out.events.at(-1)).toEqual({ type: 'usage', usage: { promptTokens: expect.any(Number), completionTokens: 16 } });
+    expect(out.usage!.promptTokens).toBeGreaterThan(0);
   });
 
   it("finishes with 'length' when maxTokens is reached", async () => {
     const out = await collect(backend.chat(userTurn('tell me a story', { maxTokens: 5, temperature: 0 })));
-    expect(out.finishReason).toBe('length');
+    expect(out.choices[0]!.finishReason).toBe('length');
     expect(out.usage?.completionTokens).toBe(5);
   });
 
@@ -82,7 +62,7 @@ describe('generated model', () => {
     const first = await collect(backend.chat(userTurn('once upon a time', params)));
     await collect(backend.chat(userTurn('something else in between', { maxTokens: 10 })));
     const second = await collect(backend.chat(userTurn('once upon a time', params)));
-    expect(second.text).toBe(first.text);
+    expect(second.choices[0]!.text).toBe(first.choices[0]!.text);
     expect(second.usage).toEqual(first.usage);
   });
 
@@ -90,13 +70,13 @@ describe('generated model', () => {
     const controller = new AbortController();
     let chunks = 0;
     // This model cannot emit an end token (suppressEndTokens): only the abort stops it early.
-    for await (const event of backend.chat(userTurn('hello', { temperature: 0 }, controller.signal))) {
+    for await (const event of backend.chat(userTurn('hello', { temperature: 0 }, { signal: controller.signal }))) {
       expect(event.type).toBe('text');
       if (++chunks === 3) controller.abort();
     }
     expect(chunks).toBe(3);
     const next = await collect(backend.chat(userTurn('hello again', { maxTokens: 4 })));
-    expect(next.finishReason).toBe('length');
+    expect(next.choices[0]!.finishReason).toBe('length');
   });
 
   it('stops decoding when the consumer breaks out', async () => {
@@ -107,30 +87,30 @@ describe('generated model', () => {
     expect(next.usage?.completionTokens).toBe(3);
   });
 
-  it('queues concurrent requests; one aborted while queued is dropped', async () => {
+  it('queues requests beyond `parallel`; one aborted while queued is dropped', async () => {
     const queuedAbort = new AbortController();
     const first = collect(backend.chat(userTurn('the cat', { maxTokens: 30, seed: 2 })));
-    const dropped = collect(backend.chat(userTurn('the dog', { maxTokens: 30 }, queuedAbort.signal)));
+    const dropped = collect(backend.chat(userTurn('the dog', { maxTokens: 30 }, { signal: queuedAbort.signal })));
     const third = collect(backend.chat(userTurn('the story', { maxTokens: 30, seed: 3 })));
     queuedAbort.abort();
     const [a, b, c] = await Promise.all([first, dropped, third]);
-    expect(a.usage?.completionTokens).toBeGreaterThan(0);
-    expect(b).toEqual({ text: '', chunks: 0 });
-    expect(c.usage?.completionTokens).toBeGreaterThan(0);
+    expect(a.usage?.completionTokens).toBe(30);
+    expect(b.events).toEqual([]);
+    expect(c.usage?.completionTokens).toBe(30);
   });
 
   it('treats an already aborted signal as nothing to do', async () => {
     const controller = new AbortController();
     controller.abort();
-    expect(await collect(backend.chat(userTurn('hello', {}, controller.signal)))).toEqual({ text: '', chunks: 0 });
+    expect((await collect(backend.chat(userTurn('hello', {}, { signal: controller.signal })))).events).toEqual([]);
   });
 });
 
 describe('context window', () => {
   it('rejects a prompt that does not fit with ContextLengthExceededError', async () => {
     const backend = await loadLlamaBackend(
-      { kind: 'llama', modelPath: tinyPath },
-      { threads: 1, contextSize: 200, onFailure: () => {} },
+      { kind: 'llama', modelPath: tinyPath, contextSize: 200, parallel: 1 },
+      { threads: 1, onFailure: () => {} },
     );
     try {
       // llama.cpp rounds the window up (to 256 here); the backend reports what it allocated.
@@ -142,8 +122,11 @@ describe('context window', () => {
       expect((err as ContextLengthExceededError).promptTokens).toBeGreaterThan(backend.contextSize);
       // Without maxTokens, generation runs to the end of the window and reports 'length'.
       const out = await collect(backend.chat(userTurn('hello', { temperature: 0 })));
-      expect(out.finishReason).toBe('length');
+      expect(out.choices[0]!.finishReason).toBe('length');
       expect(out.usage!.promptTokens + out.usage!.completionTokens).toBe(backend.contextSize - 1);
+      // maxTokens beyond the window stops at its end too.
+      const capped = await collect(backend.chat(userTurn('hello', { temperature: 0, maxTokens: 10_000 })));
+      expect(capped.usage).toEqual(out.usage);
     } finally {
       await backend.close();
     }
@@ -160,19 +143,20 @@ describe('stories260K (real weights)', () => {
   it('chats through the Llama 2 fallback template', async () => {
     expect(backend.chatWrapper).toBe('Llama2Chat');
     const out = await collect(backend.chat(userTurn('Once upon a time', { maxTokens: 48, temperature: 0 })));
-    expect(out.text).toMatch(/[a-z]+ [a-z]+/i);
+    expect(out.choices[0]!.text).toMatch(/[a-z]+ [a-z]+/i);
     expect(out.usage?.completionTokens).toBeGreaterThan(0);
   });
 
-  it('stops before a stop string and does not emit it', async () => {
+  it('stops before a stop string, does not emit it, and still reports usage', async () => {
     const params = { maxTokens: 64, temperature: 0 };
-    const full = await collect(backend.chat(userTurn('Once upon a time', params)));
-    const words = full.text.trim().split(/\s+/);
+    const full = (await collect(backend.chat(userTurn('Once upon a time', params)))).choices[0]!.text;
+    const words = full.trim().split(/\s+/);
     expect(words.length).toBeGreaterThan(4);
     const stop = ` ${words[3]}`;
     const cut = await collect(backend.chat(userTurn('Once upon a time', { ...params, stop: [stop] })));
-    expect(cut.finishReason).toBe('stop');
-    expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+    expect(cut.choices[0]!.finishReason).toBe('stop');
+    expect(cut.choices[0]!.text).toBe(full.slice(0, full.indexOf(stop)));
+    expect(cut.usage?.completionTokens).toBeGreaterThan(0);
   });
 
   it('applies presence and frequency penalties', async () => {
@@ -181,7 +165,7 @@ describe('stories260K (real weights)', () => {
     const penalised = await collect(
       backend.chat(userTurn('Once upon a time', { ...params, presencePenalty: 1.5, frequencyPenalty: 1.5 })),
     );
-    expect(penalised.text).not.toBe(plain.text);
+    expect(penalised.choices[0]!.text).not.toBe(plain.choices[0]!.text);
   });
 });
 
@@ -195,6 +179,7 @@ describe('a model process that dies after load', () => {
     expect(onFailure).toHaveBeenCalledTimes(1);
     expect(onFailure.mock.calls[0]![0]).toMatch(/killed \(SIGKILL\)/);
     await expect(collect(backend.chat(userTurn('hello')))).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(backend.embed({ input: ['hello'], signal: new AbortController().signal })).rejects.toBeInstanceOf(BackendUnavailableError);
     await backend.close();
     await backend.close();
     expect(onFailure).toHaveBeenCalledTimes(1);

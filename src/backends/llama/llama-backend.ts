@@ -1,177 +1,226 @@
 // The embedded llama.cpp backend: each loaded GGUF model lives in its own supervised child
 // process (worker.ts), so a model that crashes llama.cpp fails its deployment, not the server.
-// This side forks and supervises that process and speaks InferenceBackend to the rest of Lapis.
+// Models share a memory budget (pool.ts): an idle model may be unloaded to make room for
+// another, and is loaded again, transparently, by its next request.
 
 import { basename, extname } from 'node:path';
 import {
   BackendUnavailableError,
   ContextLengthExceededError,
   ModelLoadError,
+  UnsupportedRequestError,
 } from '../../core/errors.js';
 import type {
+  BackendCapabilities,
   BackendLoadOptions,
   ChatGenerationRequest,
+  CompletionRequest,
+  EmbeddingRequest,
+  EmbeddingResult,
   GenerationEvent,
   InferenceBackend,
 } from '../../core/inference.js';
 import type { LlamaBackendSpec } from '../../core/resources.js';
-import { Channel } from './channel.js';
 import { assertGgufFile } from './gguf-file.js';
-import { ModelProcess, type ProcessEnd } from './model-process.js';
-import type { WorkerEvent } from './protocol.js';
+import { ModelClient, type LoadedInfo, type RequestBody, type RequestEvent } from './model-client.js';
+import { sharedPool } from './pool.js';
+import type { LoadSettings } from './protocol.js';
+import { checkEmbedding, toWorkerChat, toWorkerCompletion, type ModelFacts } from './request-checks.js';
+import { ResidentModel } from './resident-model.js';
 
 export interface LlamaLoadOptions extends BackendLoadOptions {
   /** CPU threads for decoding; set it explicitly (llama.cpp's default oversubscribes). */
   threads: number;
-  /** Context window in tokens; default: the trained context up to 8192, shrunk to fit in RAM. */
+  /** Context window per sequence when the spec sets none; default: the trained context up to 8192, shrunk to fit in RAM. */
   contextSize?: number;
+  /** Memory budget of all llama models of this process (default: 75% of RAM); the latest load sets it. */
+  memoryBudgetBytes?: number;
 }
 
 export interface LlamaBackend extends InferenceBackend {
-  /** The context window actually allocated, in tokens. */
+  /** The context window of each sequence, in tokens. */
   readonly contextSize: number;
   /** node-llama-cpp's chat wrapper picked from the model's template (e.g. "ChatML"). */
   readonly chatWrapper: string;
-  /** The model process's id, for operators (and tests that crash it on purpose). */
+  /** The model process's id while loaded, for operators (and tests that crash it on purpose). */
   readonly pid: number | undefined;
+  /** Whether the model is in memory now (false after the pool unloaded it to make room). */
+  readonly resident: boolean;
+  /** Estimated memory while loaded: weights, KV caches and the model process. */
+  readonly memoryBytes: number;
 }
 
-type LoadedEvent = Extract<WorkerEvent, { type: 'loaded' }>;
+/** Requests decoded together when the spec does not say. */
+const DEFAULT_PARALLEL = 4;
+/** A model process's own footprint (Node and the llama.cpp runtime): ~110 MB RSS measured with a tiny model. */
+const PROCESS_OVERHEAD_BYTES = 96 * 1024 * 1024;
 
 /**
  * Loads a GGUF model into a new model process. Rejects with ModelLoadError when the file is
- * missing or not GGUF (checked before forking), or when llama.cpp fails or aborts on it.
+ * missing or not GGUF (checked before forking), when it cannot fit in the memory budget even
+ * alone, or when llama.cpp fails or aborts on it.
  */
 export async function loadLlamaBackend(spec: LlamaBackendSpec, options: LlamaLoadOptions): Promise<LlamaBackend> {
   if (!Number.isInteger(options.threads) || options.threads < 1) {
     throw new ModelLoadError(`threads must be a positive integer, got ${options.threads}`);
   }
+  const parallel = spec.parallel ?? DEFAULT_PARALLEL;
+  if (!Number.isInteger(parallel) || parallel < 1) throw new ModelLoadError(`parallel must be a positive integer, got ${parallel}`);
   await assertGgufFile(spec.modelPath);
-  const proc = ModelProcess.start();
-  let loaded: LoadedEvent;
+  if (options.memoryBudgetBytes !== undefined) sharedPool.budgetBytes = options.memoryBudgetBytes;
+  const settings: LoadSettings = {
+    modelPath: spec.modelPath,
+    threads: options.threads,
+    contextSize: spec.contextSize ?? options.contextSize,
+    parallel,
+  };
+  const client = ModelClient.start(spec.modelPath);
+  let backend: PooledLlamaBackend | undefined;
   try {
-    loaded = await new Promise<LoadedEvent>((resolve, reject) => {
-      proc.onEvent = (event) => {
-        if (event.type === 'loaded') resolve(event);
-        else if (event.type === 'load-failed') reject(new ModelLoadError(`cannot load ${spec.modelPath}: ${event.message}`));
-      };
-      void proc.ended.then((end) => reject(new ModelLoadError(`cannot load ${spec.modelPath}: ${proc.describeEnd(end)}`)));
-      proc.send({ type: 'load', modelPath: spec.modelPath, threads: options.threads, contextSize: options.contextSize });
-    });
+    const estimate = await client.estimate(settings);
+    backend = new PooledLlamaBackend(settings, estimate.modelBytes + estimate.contextBytes + PROCESS_OVERHEAD_BYTES, options.onFailure);
+    await sharedPool.admit(backend.model);
+    backend.model.attach(client, await client.load(settings));
+    return backend;
   } catch (err) {
-    await proc.stop();
+    if (backend !== undefined) sharedPool.leave(backend.model);
+    await client.stop();
     throw err;
   }
-  const name = loaded.name?.trim();
-  const modelId = name !== undefined && name.length > 0 ? name : basename(spec.modelPath, extname(spec.modelPath));
-  return new ChildProcessLlamaBackend(proc, modelId, loaded, options.onFailure);
 }
 
-class ChildProcessLlamaBackend implements LlamaBackend {
-  readonly contextSize: number;
-  readonly chatWrapper: string;
-  private nextId = 0;
-  /** Requests the worker has not finished yet, by id. */
-  private readonly requests = new Map<number, Channel<GenerationEvent>>();
-  /** Why this backend can no longer serve (crash or close); undefined while healthy. */
-  private unavailable: string | undefined;
-  private closing: Promise<void> | undefined;
+class PooledLlamaBackend implements LlamaBackend {
+  readonly model: ResidentModel;
 
-  constructor(
-    private readonly proc: ModelProcess,
-    readonly modelId: string,
-    loaded: LoadedEvent,
-    private readonly onFailure: (reason: string) => void,
-  ) {
-    this.contextSize = loaded.contextSize;
-    this.chatWrapper = loaded.chatWrapper;
-    proc.onEvent = (event) => this.dispatch(event);
-    void proc.ended.then((end) => this.onProcessEnd(end));
+  constructor(settings: LoadSettings, memoryBytes: number, onFailure: (reason: string) => void) {
+    this.model = new ResidentModel(settings, memoryBytes, sharedPool, onFailure, () => this.modelId);
+  }
+
+  private get info(): LoadedInfo {
+    return this.model.info!;
+  }
+
+  get modelId(): string {
+    const name = this.info.name?.trim();
+    return name !== undefined && name.length > 0 ? name : basename(this.model.label, extname(this.model.label));
+  }
+
+  get chatWrapper(): string {
+    return this.info.chatWrapper;
+  }
+
+  get contextSize(): number {
+    return this.info.contextSize;
+  }
+
+  get memoryBytes(): number {
+    return this.model.bytes;
   }
 
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.model.pid;
   }
 
-  /**
-   * Streams the reply. When request.signal aborts, the worker is told to stop decoding and the
-   * iteration ends at once, quietly (no error, no 'done' event): the caller asked for it.
-   */
-  async *chat(request: ChatGenerationRequest): AsyncGenerator<GenerationEvent> {
-    if (this.unavailable !== undefined) {
-      throw new BackendUnavailableError(`model ${this.modelId} is unavailable: ${this.unavailable}`);
-    }
-    const { signal } = request;
-    if (signal.aborted) return;
-    const id = ++this.nextId;
-    const channel = new Channel<GenerationEvent>();
-    this.requests.set(id, channel);
-    // Sent from the listener, not only when the consumer pulls again: a consumer busy elsewhere
-    // must not keep the model decoding.
-    const cancel = (): void => {
-      channel.stop();
-      if (this.requests.delete(id)) this.proc.send({ type: 'abort', id });
+  get resident(): boolean {
+    return this.model.resident;
+  }
+
+  get capabilities(): BackendCapabilities {
+    return {
+      chat: true,
+      completions: true,
+      embeddings: true,
+      tools: true,
+      jsonSchema: true,
+      logprobs: true,
+      // Text-only models; multimodal GGUFs (a separate projector file) are not loaded.
+      vision: false,
+      contextSize: this.info.contextSize,
+      embeddingDimensions: this.info.embeddingSize,
     };
-    signal.addEventListener('abort', cancel, { once: true });
+  }
+
+  private get facts(): ModelFacts {
+    return { vocabSize: this.info.vocabSize, embeddingSize: this.info.embeddingSize };
+  }
+
+  chat(request: ChatGenerationRequest): AsyncIterable<GenerationEvent> {
+    return this.generate(() => ({ type: 'chat', request: toWorkerChat(request, this.facts) }), request.signal);
+  }
+
+  complete(request: CompletionRequest): AsyncIterable<GenerationEvent> {
+    return this.generate(() => ({ type: 'complete', request: toWorkerCompletion(request, this.facts) }), request.signal);
+  }
+
+  async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
+    this.model.assertAvailable();
+    checkEmbedding(request, this.facts);
+    const client = await this.model.lease(request.signal);
     try {
-      this.proc.send({ type: 'chat', id, messages: request.messages, params: request.params });
-      yield* channel;
+      for await (const event of client.request({ type: 'embed', input: request.input }, request.signal)) {
+        if (event.type === 'embedded') return { embeddings: event.embeddings, promptTokens: event.promptTokens };
+        this.raise(event);
+      }
+      request.signal.throwIfAborted();
+      throw new BackendUnavailableError(`model ${this.modelId} ended the request without an answer`);
     } finally {
-      signal.removeEventListener('abort', cancel);
-      // Still registered means unfinished: the consumer stopped early (break/return) or aborted.
-      cancel();
+      this.model.release();
     }
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.model.close();
   }
 
-  private async shutdown(): Promise<void> {
-    this.unavailable ??= 'the model was unloaded';
-    this.failAll(new BackendUnavailableError(`model ${this.modelId} was unloaded`));
-    await this.proc.stop();
-  }
-
-  private dispatch(event: WorkerEvent): void {
-    if (!('id' in event)) return;
-    const channel = this.requests.get(event.id);
-    if (channel === undefined) return; // aborted here already; late messages are dropped
-    switch (event.type) {
-      case 'text':
-        channel.push({ type: 'text', text: event.text });
-        return;
-      case 'done':
-        this.requests.delete(event.id);
-        channel.push({ type: 'done', finishReason: event.finishReason, usage: event.usage });
-        channel.end();
-        return;
-      case 'aborted':
-        this.requests.delete(event.id);
-        channel.end();
-        return;
-      case 'context-exceeded':
-        this.requests.delete(event.id);
-        channel.fail(new ContextLengthExceededError(event.promptTokens, event.contextSize));
-        return;
-      case 'failed':
-        this.requests.delete(event.id);
-        channel.fail(new Error(`generation failed in model ${this.modelId}: ${event.message}`));
-        return;
+  /**
+   * Streams a generation. When the signal aborts, the worker stops decoding and the iteration
+   * ends at once, quietly (no error, no further events): the caller asked for it.
+   */
+  private async *generate(command: () => Extract<RequestBody, { type: 'chat' | 'complete' }>, signal: AbortSignal): AsyncGenerator<GenerationEvent> {
+    this.model.assertAvailable();
+    const request = command(); // refuses what the model cannot serve before anything is queued
+    if (signal.aborted) return;
+    const client = await this.model.lease(signal).catch((err: unknown) => {
+      if (signal.aborted) return undefined;
+      throw err;
+    });
+    if (client === undefined) return;
+    try {
+      for await (const event of client.request(request, signal)) {
+        switch (event.type) {
+          case 'text':
+            yield { type: 'text', choice: event.choice, text: event.text, ...(event.logprobs === undefined ? {} : { logprobs: event.logprobs }) };
+            break;
+          case 'tool_call':
+            yield { type: 'tool_call', choice: event.choice, index: event.index, id: event.callId, name: event.name, arguments: event.arguments };
+            break;
+          case 'done':
+            yield { type: 'done', choice: event.choice, finishReason: event.finishReason };
+            break;
+          case 'end':
+            yield { type: 'usage', usage: event.usage };
+            return;
+          case 'aborted':
+            return;
+          default:
+            this.raise(event);
+        }
+      }
+    } finally {
+      this.model.release();
     }
   }
 
-  private onProcessEnd(end: ProcessEnd): void {
-    if (this.closing !== undefined) return; // an intended stop, not a failure
-    const reason = this.proc.describeEnd(end);
-    this.unavailable = reason;
-    this.failAll(new BackendUnavailableError(`model ${this.modelId} is unavailable: ${reason}`));
-    this.onFailure(reason);
-  }
-
-  private failAll(err: Error): void {
-    for (const channel of this.requests.values()) channel.fail(err);
-    this.requests.clear();
+  private raise(event: RequestEvent): never {
+    switch (event.type) {
+      case 'context-exceeded':
+        throw new ContextLengthExceededError(event.promptTokens, event.contextSize);
+      case 'unsupported':
+        throw new UnsupportedRequestError(event.param, event.message);
+      case 'failed':
+        throw new Error(`generation failed in model ${this.modelId}: ${event.message}`);
+      default:
+        throw new Error(`unexpected message ${event.type} from model ${this.modelId}`);
+    }
   }
 }

@@ -33,10 +33,16 @@ function waitFor(until: (e: WorkerEvent) => boolean, seen?: (e: WorkerEvent) => 
 const chat = (id: number, maxTokens: number): WorkerCommand => ({
   type: 'chat',
   id,
-  messages: [{ role: 'user', content: 'hello world' }],
-  // The model cannot emit an end token (suppressEndTokens): only maxTokens or an abort ends it.
-  params: { maxTokens, temperature: 0 },
+  request: {
+    messages: [{ role: 'user', content: 'hello world' }],
+    // The model cannot emit an end token (suppressEndTokens): only maxTokens or an abort ends it.
+    params: { maxTokens, temperature: 0 },
+    n: 1,
+  },
 });
+
+/** The one message that ends request `id`. */
+const isFinal = (id: number) => (e: WorkerEvent): boolean => 'id' in e && e.id === id && e.type !== 'text' && e.type !== 'done';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lapis-llama-worker-'));
@@ -45,7 +51,8 @@ beforeAll(async () => {
   child = fork(workerScriptPath(), [], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   child.on('message', (event: WorkerEvent) => listeners.forEach((l) => l(event)));
   const loaded = waitFor((e) => e.type === 'loaded' || e.type === 'load-failed');
-  send({ type: 'load', modelPath, threads: 1 });
+  // One sequence: a second request waits in the queue.
+  send({ type: 'load', modelPath, threads: 1, parallel: 1 });
   expect(await loaded).toMatchObject({ type: 'loaded', contextSize: 4096 });
 });
 
@@ -60,19 +67,18 @@ describe('model process', () => {
   const LONG = 1000;
 
   it('runs a long generation to its end when nothing stops it (the baseline)', async () => {
+    const done = waitFor((e) => e.type === 'done' && e.id === 1);
+    const end = waitFor(isFinal(1));
     send(chat(1, LONG));
-    expect(await waitFor((e) => 'id' in e && e.id === 1 && e.type !== 'text')).toMatchObject({
-      type: 'done',
-      finishReason: 'length',
-      usage: { completionTokens: LONG },
-    });
+    expect(await done).toEqual({ type: 'done', id: 1, choice: 0, finishReason: 'length' });
+    expect(await end).toMatchObject({ type: 'end', usage: { completionTokens: LONG } });
   });
 
   it('stops decoding right after an abort', async () => {
     let afterAbort = 0;
     let aborted = false;
     const end = waitFor(
-      (e) => 'id' in e && e.id === 2 && e.type !== 'text',
+      isFinal(2),
       (e) => {
         if (e.type !== 'text' || e.id !== 2) return;
         if (aborted) afterAbort++;
@@ -94,17 +100,17 @@ describe('model process', () => {
   it('never runs a request aborted while queued', async () => {
     const textsOf4: string[] = [];
     const events = waitFor(
-      (e) => 'id' in e && e.id === 3 && e.type !== 'text',
+      isFinal(3),
       (e) => {
         if (e.type === 'text' && e.id === 4) textsOf4.push(e.text);
       },
     );
-    const dropped = waitFor((e) => 'id' in e && e.id === 4 && e.type !== 'text');
+    const dropped = waitFor(isFinal(4));
     send(chat(3, 200));
     send(chat(4, 200));
     send({ type: 'abort', id: 4 });
     expect(await dropped).toEqual({ type: 'aborted', id: 4, completionTokens: 0 });
-    expect(await events).toMatchObject({ type: 'done', id: 3 });
+    expect(await events).toMatchObject({ type: 'end', id: 3 });
     expect(textsOf4).toEqual([]);
   });
 });

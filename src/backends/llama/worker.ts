@@ -1,18 +1,18 @@
 // The model process. llama-backend.ts forks this file (compiled, from dist/) for each loaded
 // model, because a malformed GGUF makes llama.cpp abort (GGML_ASSERT → SIGABRT) and that would
 // take the whole server with it; here it only takes this process, and the parent reports why.
-// Protocol: protocol.ts. Requests run one at a time on one context sequence, in arrival order.
+// Protocol: protocol.ts. Requests run concurrently, one context sequence per choice
+// (sequence-pool.ts queues the rest); each ends with exactly one final message.
 
-import {
-  getLlama,
-  LlamaChat,
-  LlamaLogLevel,
-  readGgufFileInfo,
-  resolveChatWrapper,
-} from 'node-llama-cpp';
-import type { WorkerCommand, WorkerEvent } from './protocol.js';
+import { LlamaLogLevel, readGgufFileInfo } from 'node-llama-cpp';
+import { UnsupportedRequestError } from '../../core/errors.js';
+import { runChat } from './chat.js';
+import type { Emitter, RequestOutcome } from './choices.js';
+import { runCompletion } from './completion.js';
+import { runEmbedding } from './embedding.js';
+import { estimateMemory, loadModelHost, type ModelHost } from './model-host.js';
+import type { LoadSettings, WorkerCommand, WorkerEvent } from './protocol.js';
 import { WORKER_NOTE_PREFIX } from './protocol.js';
-import { generate, type LoadedModel } from './generate.js';
 
 if (process.send === undefined) {
   process.stderr.write(`${WORKER_NOTE_PREFIX} must be started with an IPC channel (child_process.fork)\n`);
@@ -41,7 +41,10 @@ function onLlamaLog(level: LlamaLogLevel, message: string): void {
 // some architectures legitimately lack a key, so nothing is rejected here.
 const EXPECTED_ARCH_KEYS = ['context_length', 'embedding_length', 'block_count', 'feed_forward_length', 'attention.head_count'];
 
+let notedKeys = false;
 async function noteMissingKeys(modelPath: string): Promise<void> {
+  if (notedKeys) return;
+  notedKeys = true;
   try {
     const info = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
     const metadata = info.metadata as unknown as Record<string, Record<string, unknown> | undefined>;
@@ -56,111 +59,111 @@ async function noteMissingKeys(modelPath: string): Promise<void> {
   }
 }
 
-const DEFAULT_MAX_CONTEXT = 8192;
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const withLogs = (err: unknown): string => `${message(err)}${recentErrors.length > 0 ? ` (${recentErrors.join('; ')})` : ''}`;
 
-async function load(modelPath: string, threads: number, contextSize: number | undefined): Promise<LoadedModel> {
-  await noteMissingKeys(modelPath);
-  const llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    logLevel: LlamaLogLevel.error,
-    logger: onLlamaLog,
-    // node-llama-cpp defaults to max(4, cores) threads, which oversubscribes small machines
-    // and makes decoding hundreds of times slower.
-    maxThreads: threads,
-  });
-  const model = await llama.loadModel({ modelPath });
-  // Without a configured size: the trained context up to DEFAULT_MAX_CONTEXT (long-context
-  // models would otherwise reserve gigabytes of KV cache), shrunk by node-llama-cpp to fit RAM.
-  const context = await model.createContext({
-    contextSize: contextSize ?? { max: DEFAULT_MAX_CONTEXT },
-    threads,
-    sequences: 1,
-  });
-  const sequence = context.getSequence();
-  // The model's own template (tokenizer.chat_template); node-llama-cpp maps known ones onto its
-  // specialised wrappers (ChatML, Llama 3, …) and falls back to a Llama 2 format without one.
-  const chatWrapper = resolveChatWrapper(model);
-  const chat = new LlamaChat({ contextSequence: sequence, chatWrapper });
-  return { model, sequence, chat, chatWrapper, contextSize: context.contextSize };
-}
+let host: ModelHost | undefined;
+/** Requests in progress, by id: aborting one stops its decoding or takes it out of the queue. */
+const running = new Map<number, AbortController>();
 
-type ChatCommand = Extract<WorkerCommand, { type: 'chat' }>;
-
-let loaded: LoadedModel | undefined;
-const queue: ChatCommand[] = [];
-let running: { id: number; controller: AbortController } | undefined;
-
-async function pump(): Promise<void> {
-  if (running !== undefined || loaded === undefined) return;
-  const model = loaded;
-  for (let cmd = queue.shift(); cmd !== undefined; cmd = queue.shift()) {
-    const { id } = cmd;
-    const controller = new AbortController();
-    running = { id, controller };
-    try {
-      const outcome = await generate(model, cmd.messages, cmd.params, controller.signal, (text) =>
-        send({ type: 'text', id, text }),
-      );
-      if (outcome.kind === 'done') send({ type: 'done', id, finishReason: outcome.finishReason, usage: outcome.usage });
-      else if (outcome.kind === 'aborted') send({ type: 'aborted', id, completionTokens: outcome.completionTokens });
-      else send({ type: 'context-exceeded', id, promptTokens: outcome.promptTokens, contextSize: outcome.contextSize });
-    } catch (err) {
-      send({ type: 'failed', id, message: err instanceof Error ? err.message : String(err) });
-    } finally {
-      running = undefined;
-    }
+async function load(settings: LoadSettings): Promise<void> {
+  try {
+    await noteMissingKeys(settings.modelPath);
+    host = await loadModelHost(settings, onLlamaLog);
+    const name = host.model.fileInfo.metadata.general?.name;
+    send({
+      type: 'loaded',
+      name,
+      contextSize: host.contextSize,
+      chatWrapper: host.chatWrapper.wrapperName,
+      embeddingSize: host.model.embeddingVectorSize,
+      vocabSize: host.texts.vocabularySize,
+    });
+  } catch (err) {
+    send({ type: 'load-failed', message: withLogs(err) });
   }
 }
 
-function abort(id: number): void {
-  if (running?.id === id) {
-    running.controller.abort();
-    return;
+function emitterFor(id: number): Emitter {
+  return {
+    text: (choice, text, logprobs) => send({ type: 'text', id, choice, text, ...(logprobs === undefined ? {} : { logprobs }) }),
+    toolCall: (choice, index, callId, name, args) => send({ type: 'tool_call', id, choice, index, callId, name, arguments: args }),
+    done: (choice, finishReason) => send({ type: 'done', id, choice, finishReason }),
+  };
+}
+
+function finalEvent(id: number, outcome: RequestOutcome): WorkerEvent {
+  switch (outcome.kind) {
+    case 'end':
+      return { type: 'end', id, usage: outcome.usage };
+    case 'aborted':
+      return { type: 'aborted', id, completionTokens: outcome.completionTokens };
+    case 'context-exceeded':
+      return { type: 'context-exceeded', id, promptTokens: outcome.promptTokens, contextSize: outcome.contextSize };
   }
-  // Still queued: it never runs.
-  const index = queue.findIndex((cmd) => cmd.id === id);
-  if (index >= 0) {
-    queue.splice(index, 1);
-    send({ type: 'aborted', id, completionTokens: 0 });
-  }
+}
+
+/** Runs one request to its single final message; `run` gets the request's abort signal. */
+function serve(id: number, run: (host: ModelHost, signal: AbortSignal) => Promise<WorkerEvent>): void {
+  const controller = new AbortController();
+  running.set(id, controller);
+  const loaded = host;
+  const work = loaded === undefined ? Promise.reject(new Error('no model loaded')) : run(loaded, controller.signal);
+  work
+    .catch((err: unknown): WorkerEvent => {
+      if (controller.signal.aborted) return { type: 'aborted', id, completionTokens: 0 };
+      if (err instanceof UnsupportedRequestError) return { type: 'unsupported', id, param: err.param, message: err.message };
+      return { type: 'failed', id, message: message(err) };
+    })
+    .then((event) => {
+      running.delete(id);
+      send(event);
+    });
 }
 
 async function shutdown(): Promise<void> {
-  queue.length = 0;
-  running?.controller.abort();
+  for (const controller of running.values()) controller.abort();
   try {
-    await loaded?.model.llama.dispose();
+    await host?.dispose();
   } finally {
     process.exit(0);
   }
 }
 
-process.on('message', (message: WorkerCommand) => {
-  switch (message.type) {
-    case 'load':
-      load(message.modelPath, message.threads, message.contextSize).then(
-        (model) => {
-          loaded = model;
-          void pump();
-          const name = model.model.fileInfo.metadata.general?.name;
-          send({ type: 'loaded', name, contextSize: model.contextSize, chatWrapper: model.chatWrapper.wrapperName });
-        },
-        (err: unknown) => {
-          const reason = err instanceof Error ? err.message : String(err);
-          const details = recentErrors.length > 0 ? ` (${recentErrors.join('; ')})` : '';
-          send({ type: 'load-failed', message: `${reason}${details}` });
-        },
+process.on('message', (command: WorkerCommand) => {
+  switch (command.type) {
+    case 'estimate': {
+      const { type: _type, ...settings } = command;
+      // The estimate reads the model with llama.cpp too, and may be what aborts on it.
+      noteMissingKeys(settings.modelPath)
+        .then(() => estimateMemory(settings, onLlamaLog))
+        .then(
+        (estimate) => send({ type: 'estimated', ...estimate }),
+        (err: unknown) => send({ type: 'load-failed', message: withLogs(err) }),
       );
       break;
+    }
+    case 'load': {
+      const { type: _type, ...settings } = command;
+      void load(settings);
+      break;
+    }
     case 'chat':
-      queue.push(message);
-      void pump();
+      serve(command.id, async (h, signal) => finalEvent(command.id, await runChat(h, command.request, signal, emitterFor(command.id))));
+      break;
+    case 'complete':
+      serve(command.id, async (h, signal) => finalEvent(command.id, await runCompletion(h, command.request, signal, emitterFor(command.id))));
+      break;
+    case 'embed':
+      serve(command.id, async (h, signal) => {
+        const outcome = await runEmbedding(h, command.input, signal);
+        if (outcome.kind === 'embedded') return { type: 'embedded', id: command.id, embeddings: outcome.embeddings, promptTokens: outcome.promptTokens };
+        if (outcome.kind === 'aborted') return { type: 'aborted', id: command.id, completionTokens: 0 };
+        return { type: 'context-exceeded', id: command.id, promptTokens: outcome.promptTokens, contextSize: outcome.contextSize };
+      });
       break;
     case 'abort':
-      abort(message.id);
+      running.get(command.id)?.abort();
       break;
     case 'shutdown':
       void shutdown();

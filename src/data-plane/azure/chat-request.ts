@@ -2,11 +2,12 @@
 // (shared/specs/azure-openai-inference-2024-10-21-stable.json, createChatCompletionRequest)
 // and OpenAI's newer additions that Azure accepts on later api-versions.
 
-import type { ChatMessage, ChatRole, GenerationParams } from '../../core/index.js';
+import type { ChatGenerationRequest, GenerationParams, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/index.js';
 import { dataPlaneErrors as errors } from '../../errors/index.js';
+import { readMessages } from './chat-messages.js';
 import {
-  badValue, isObject, optBoolean, optInteger, optNumber, optStop, rejectUnknown, rejectUnsupported, wrongType,
-  type JsonObject,
+  badValue, isObject, optBoolean, optInteger, optNumber, optStop, optString, readLogitBias, rejectUnknown, rejectUnsupported,
+  wrongType, type JsonObject,
 } from './read.js';
 
 const KNOWN = new Set([
@@ -17,94 +18,102 @@ const KNOWN = new Set([
   'reasoning_effort', 'modalities', 'audio', 'prediction', 'web_search_options', 'prompt_cache_key',
   'safety_identifier', 'verbosity',
 ]);
-// Parameters of the API that this version of Lapis does not implement yet: named in a 400.
-const NOT_YET = [
-  'logit_bias', 'top_logprobs', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'function_call',
-  'functions', 'data_sources', 'prediction', 'audio', 'modalities', 'web_search_options', 'reasoning_effort',
-];
+// Parameters of the API that Lapis does not implement: named in a 400, never ignored.
+const NOT_SUPPORTED = ['functions', 'function_call', 'data_sources', 'prediction', 'audio', 'web_search_options', 'reasoning_effort', 'verbosity'];
 
-export interface ChatCompletionRequest {
-  messages: ChatMessage[];
-  params: GenerationParams;
+export type ChatCompletionRequest = Omit<ChatGenerationRequest, 'signal'> & {
   stream: boolean;
   includeUsage: boolean;
-}
-
-const ROLE_MEMBERS: Record<string, ReadonlySet<string>> = {
-  system: new Set(['role', 'content', 'name']),
-  developer: new Set(['role', 'content', 'name']),
-  user: new Set(['role', 'content', 'name']),
-  assistant: new Set(['role', 'content', 'name', 'refusal', 'tool_calls', 'function_call', 'audio']),
-  tool: new Set(['role', 'content', 'tool_call_id']),
 };
 
-function readContent(value: unknown, param: string, role: string): string {
-  if (typeof value === 'string') return value;
-  if (value === null || value === undefined) {
-    if (role === 'assistant') return '';
-    throw errors.invalidRequest('missing_required_parameter', `Missing required parameter: '${param}'.`, param);
-  }
-  if (!Array.isArray(value)) throw wrongType(param, 'a string or an array of content parts', value);
-  const texts: string[] = [];
-  value.forEach((part, i) => {
-    const at = `${param}[${i}]`;
-    if (!isObject(part)) throw wrongType(at, 'an object', part);
-    if (part.type === 'text') {
-      if (typeof part.text !== 'string') throw wrongType(`${at}.text`, 'a string', part.text);
-      texts.push(part.text);
-    } else if (part.type === 'refusal' && role === 'assistant') {
-      if (typeof part.refusal !== 'string') throw wrongType(`${at}.refusal`, 'a string', part.refusal);
-    } else if (part.type === 'image_url' || part.type === 'input_audio' || part.type === 'file') {
-      throw errors.invalidRequest(
-        'invalid_value',
-        `Invalid content type. ${part.type} is only supported by models that accept it; this deployment serves a text-only model.`,
-        `${at}.type`,
-      );
-    } else {
-      throw badValue(`${at}.type`, `'${String(part.type)}' is not a content part type.`);
+function readTools(value: unknown): ToolDefinition[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw wrongType('tools', 'an array', value);
+  if (value.length > 128) throw badValue('tools', `expected at most 128 tools, but got ${value.length}.`);
+  const names = new Set<string>();
+  return value.map((tool, i) => {
+    const at = `tools[${i}]`;
+    if (!isObject(tool)) throw wrongType(at, 'an object', tool);
+    rejectUnknown(tool, new Set(['type', 'function']), `${at}.`);
+    if (tool.type !== 'function') throw badValue(`${at}.type`, `'${String(tool.type)}' is not supported; use 'function'.`);
+    const fn = tool.function;
+    if (!isObject(fn)) throw wrongType(`${at}.function`, 'an object', fn);
+    rejectUnknown(fn, new Set(['name', 'description', 'parameters', 'strict']), `${at}.function.`);
+    const name = optString(fn, 'name', `${at}.function.name`);
+    if (!name || !/^[a-zA-Z0-9_-]{1,64}$/.test(name)) {
+      throw badValue(`${at}.function.name`, 'a function name is 1 to 64 letters, digits, underscores or dashes.');
     }
-  });
-  return texts.join('\n');
-}
-
-function readMessages(value: unknown): ChatMessage[] {
-  if (value === undefined || value === null) {
-    throw errors.invalidRequest('missing_required_parameter', "Missing required parameter: 'messages'.", 'messages');
-  }
-  if (!Array.isArray(value)) throw wrongType('messages', 'an array', value);
-  if (value.length === 0) throw badValue('messages', 'expected an array with at least 1 message, but got an empty array instead.');
-  return value.map((m, i): ChatMessage => {
-    const at = `messages[${i}]`;
-    if (!isObject(m)) throw wrongType(at, 'an object', m);
-    const role = m.role;
-    if (typeof role !== 'string') throw errors.invalidRequest('missing_required_parameter', `Missing required parameter: '${at}.role'.`, `${at}.role`);
-    const members = ROLE_MEMBERS[role];
-    if (!members) throw badValue(`${at}.role`, `'${role}' is not one of system, developer, user, assistant, tool.`);
-    rejectUnknown(m, members, `${at}.`);
-    if (m.tool_calls != null || m.function_call != null || role === 'tool') {
-      throw errors.invalidRequest('unsupported_parameter', `Unsupported parameter: tool calls in '${at}' are not supported by this deployment yet.`, at);
+    if (names.has(name)) throw badValue(`${at}.function.name`, `the function name '${name}' is used twice.`);
+    names.add(name);
+    if (fn.parameters !== undefined && fn.parameters !== null && !isObject(fn.parameters)) {
+      throw wrongType(`${at}.function.parameters`, 'a JSON Schema object', fn.parameters);
     }
-    const message: ChatMessage = { role: role as ChatRole, content: readContent(m.content, `${at}.content`, role) };
-    if (typeof m.name === 'string') message.name = m.name;
-    else if (m.name !== undefined && m.name !== null) throw wrongType(`${at}.name`, 'a string', m.name);
-    return message;
+    const def: ToolDefinition = { name };
+    const description = optString(fn, 'description', `${at}.function.description`);
+    if (description !== undefined) def.description = description;
+    if (isObject(fn.parameters)) def.parameters = fn.parameters;
+    const strict = optBoolean(fn, 'strict', `${at}.function.strict`);
+    if (strict !== undefined) def.strict = strict;
+    return def;
   });
 }
 
-export function readChatCompletionRequest(body: unknown): ChatCompletionRequest {
-  if (!isObject(body)) throw errors.invalidRequest('invalid_type', 'The request body must be a JSON object.');
-  rejectUnknown(body, KNOWN);
-  rejectUnsupported(body, NOT_YET, 'is not supported by this deployment yet.');
-  if (body.logprobs === true) rejectUnsupported(body, ['logprobs'], 'is not supported by this deployment yet.');
-  optBoolean(body, 'logprobs');
-  const n = optInteger(body, 'n', 1, 128);
-  if (n !== undefined && n > 1) rejectUnsupported(body, ['n'], 'greater than 1 is not supported by this deployment yet.');
+function readToolChoice(value: unknown, tools: ToolDefinition[] | undefined): ToolChoice | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === 'none' || value === 'auto' || value === 'required') {
+    if (value !== 'none' && !tools) throw badValue('tool_choice', `'${value}' needs 'tools'.`);
+    return value;
+  }
+  if (typeof value === 'string') throw badValue('tool_choice', `'${value}' is not one of none, auto, required.`);
+  if (!isObject(value)) throw wrongType('tool_choice', 'a string or an object', value);
+  rejectUnknown(value, new Set(['type', 'function']), 'tool_choice.');
+  const fn = value.function;
+  if (value.type !== 'function' || !isObject(fn) || typeof fn.name !== 'string') {
+    throw badValue('tool_choice', "expected {\"type\":\"function\",\"function\":{\"name\":…}}.");
+  }
+  if (!tools?.some((t) => t.name === fn.name)) throw badValue('tool_choice', `the function '${fn.name}' is not in 'tools'.`);
+  return { name: fn.name };
+}
 
+function readResponseFormat(value: unknown): ResponseFormat | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw wrongType('response_format', 'an object', value);
+  if (value.type === 'text' || value.type === 'json_object') {
+    rejectUnknown(value, new Set(['type']), 'response_format.');
+    return { type: value.type };
+  }
+  if (value.type !== 'json_schema') throw badValue('response_format.type', `'${String(value.type)}' is not one of text, json_object, json_schema.`);
+  rejectUnknown(value, new Set(['type', 'json_schema']), 'response_format.');
+  const js = value.json_schema;
+  if (!isObject(js)) {
+    throw errors.invalidRequest('missing_required_parameter', "Missing required parameter: 'response_format.json_schema'.", 'response_format.json_schema');
+  }
+  rejectUnknown(js, new Set(['name', 'schema', 'strict', 'description']), 'response_format.json_schema.');
+  const name = optString(js, 'name', 'response_format.json_schema.name');
+  if (!name || !/^[a-zA-Z0-9_-]{1,64}$/.test(name)) {
+    throw badValue('response_format.json_schema.name', 'a schema name is 1 to 64 letters, digits, underscores or dashes.');
+  }
+  if (js.schema !== undefined && !isObject(js.schema)) throw wrongType('response_format.json_schema.schema', 'a JSON Schema object', js.schema);
+  const format: ResponseFormat = {
+    type: 'json_schema',
+    name,
+    schema: (js.schema as JsonObject | undefined) ?? {},
+    strict: optBoolean(js, 'strict', 'response_format.json_schema.strict') ?? false,
+  };
+  const description = optString(js, 'description', 'response_format.json_schema.description');
+  if (description !== undefined) format.description = description;
+  return format;
+}
+
+function readParams(body: JsonObject): GenerationParams {
   const maxTokens = optInteger(body, 'max_tokens', 1);
   const maxCompletionTokens = optInteger(body, 'max_completion_tokens', 1);
   if (maxTokens !== undefined && maxCompletionTokens !== undefined) {
     throw errors.invalidRequest('invalid_value', "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.", 'max_tokens');
   }
+  const logprobs = optBoolean(body, 'logprobs') ?? false;
+  const top = optInteger(body, 'top_logprobs', 0, 20);
+  if (top !== undefined && !logprobs) throw badValue('top_logprobs', "'top_logprobs' needs 'logprobs' set to true.");
   const params: GenerationParams = {
     maxTokens: maxCompletionTokens ?? maxTokens,
     temperature: optNumber(body, 'temperature', 0, 2),
@@ -113,15 +122,44 @@ export function readChatCompletionRequest(body: unknown): ChatCompletionRequest 
     frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
     seed: optInteger(body, 'seed', Number.MIN_SAFE_INTEGER),
     stop: optStop(body),
+    logitBias: readLogitBias(body.logit_bias),
+    logprobs: logprobs ? (top ?? 0) : undefined,
+    user: optString(body, 'user'),
   };
-  const stream = optBoolean(body, 'stream') ?? false;
-  let includeUsage = false;
+  for (const key of Object.keys(params) as (keyof GenerationParams)[]) if (params[key] === undefined) delete params[key];
+  return params;
+}
+
+export function readChatCompletionRequest(body: unknown): ChatCompletionRequest {
+  if (!isObject(body)) throw errors.invalidRequest('invalid_type', 'The request body must be a JSON object.');
+  rejectUnknown(body, KNOWN);
+  rejectUnsupported(body, NOT_SUPPORTED, 'is not supported by Lapis.');
+  if (body.store === true) rejectUnsupported(body, ['store'], '(stored completions) is not supported by Lapis.');
+  if (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text')) {
+    throw errors.invalidRequest('unsupported_parameter', "Unsupported parameter: 'modalities' other than text are not supported by Lapis.", 'modalities');
+  }
+  const tools = readTools(body.tools);
+  const request: ChatCompletionRequest = {
+    messages: readMessages(body.messages),
+    params: readParams(body),
+    stream: optBoolean(body, 'stream') ?? false,
+    includeUsage: false,
+  };
+  const n = optInteger(body, 'n', 1, 128);
+  if (n !== undefined && n > 1) request.n = n;
+  if (tools && tools.length > 0) request.tools = tools;
+  const toolChoice = readToolChoice(body.tool_choice, tools);
+  if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  const parallel = optBoolean(body, 'parallel_tool_calls');
+  if (parallel !== undefined) request.parallelToolCalls = parallel;
+  const format = readResponseFormat(body.response_format);
+  if (format && format.type !== 'text') request.responseFormat = format;
   if (body.stream_options !== undefined && body.stream_options !== null) {
-    if (!stream) throw badValue('stream_options', "'stream_options' is only allowed when 'stream' is true.");
-    const so = body.stream_options as JsonObject;
+    if (!request.stream) throw badValue('stream_options', "'stream_options' is only allowed when 'stream' is true.");
+    const so = body.stream_options;
     if (!isObject(so)) throw wrongType('stream_options', 'an object', so);
     rejectUnknown(so, new Set(['include_usage', 'include_obfuscation']), 'stream_options.');
-    includeUsage = optBoolean(so, 'include_usage') ?? false;
+    request.includeUsage = optBoolean(so, 'include_usage', 'stream_options.include_usage') ?? false;
   }
-  return { messages: readMessages(body.messages), params, stream, includeUsage };
+  return request;
 }

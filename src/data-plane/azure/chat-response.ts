@@ -1,14 +1,16 @@
-// Canonical → wire for chat completions: the JSON body and the SSE chunks, in Azure's
-// order (shared/reference/azure-api.md §3.2, §3.3).
+// Canonical → wire for chat completions: the JSON body (built by folding the event stream)
+// and the SSE chunks, in Azure's order (shared/reference/azure-api.md §3.2, §3.3).
 
 import { randomBytes } from 'node:crypto';
-import type { FinishReason, Usage } from '../../core/index.js';
+import type { FinishReason, GenerationEvent, TokenLogprob, Usage } from '../../core/index.js';
+import { promptFilterResults } from './filter-annotations.js';
+import { chatLogprobs } from './logprobs.js';
 
-export function newCompletionId(): string {
-  return `chatcmpl-${randomBytes(15).toString('base64url')}`;
+export function newCompletionId(prefix = 'chatcmpl'): string {
+  return `${prefix}-${randomBytes(15).toString('base64url')}`;
 }
 
-function usageToWire(u: Usage) {
+export function usageToWire(u: Usage) {
   return { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens };
 }
 
@@ -16,53 +18,111 @@ export interface CompletionMeta {
   id: string;
   created: number;
   model: string;
+  /** Whether logprobs were asked for: then every choice carries a logprobs object. */
+  logprobs: boolean;
 }
 
-export function chatCompletionBody(meta: CompletionMeta, text: string, finishReason: FinishReason, usage: Usage) {
-  return {
-    id: meta.id,
-    object: 'chat.completion',
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: null,
-    choices: [
-      {
-        index: 0,
-        finish_reason: finishReason,
-        logprobs: null,
-        message: { role: 'assistant', content: text, refusal: null },
-      },
-    ],
-    usage: usageToWire(usage),
-  };
+interface ChoiceState {
+  text: string;
+  logprobs: TokenLogprob[];
+  toolCalls: { id: string; name: string; arguments: string }[];
+  finishReason: FinishReason | null;
 }
 
-function chunk(meta: CompletionMeta, choices: unknown[], extra: Record<string, unknown> = {}) {
-  return {
-    id: meta.id,
-    object: 'chat.completion.chunk',
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: null,
-    choices,
-    ...extra,
-  };
+/** Folds a generation's events into the non-streaming body. */
+export class ChatCompletionBuilder {
+  private readonly choices = new Map<number, ChoiceState>();
+  private usage: Usage = { promptTokens: 0, completionTokens: 0 };
+
+  constructor(private readonly meta: CompletionMeta) {}
+
+  private choice(index: number): ChoiceState {
+    let c = this.choices.get(index);
+    if (!c) this.choices.set(index, (c = { text: '', logprobs: [], toolCalls: [], finishReason: null }));
+    return c;
+  }
+
+  add(ev: GenerationEvent): void {
+    if (ev.type === 'usage') {
+      this.usage = ev.usage;
+      return;
+    }
+    const c = this.choice(ev.choice);
+    if (ev.type === 'text') {
+      c.text += ev.text;
+      if (ev.logprobs) c.logprobs.push(...ev.logprobs);
+    } else if (ev.type === 'tool_call') {
+      const call = (c.toolCalls[ev.index] ??= { id: '', name: '', arguments: '' });
+      if (ev.id) call.id = ev.id;
+      if (ev.name) call.name = ev.name;
+      call.arguments += ev.arguments;
+    } else {
+      c.finishReason = ev.finishReason;
+    }
+  }
+
+  body() {
+    const indexes = [...this.choices.keys()].sort((a, b) => a - b);
+    return {
+      id: this.meta.id,
+      object: 'chat.completion',
+      created: this.meta.created,
+      model: this.meta.model,
+      prompt_filter_results: promptFilterResults(),
+      choices: indexes.map((index) => {
+        const c = this.choices.get(index)!;
+        const calls = c.toolCalls.filter(Boolean);
+        return {
+          index,
+          finish_reason: c.finishReason ?? 'stop',
+          logprobs: this.meta.logprobs ? chatLogprobs(c.logprobs) : null,
+          message: {
+            role: 'assistant',
+            content: calls.length > 0 && c.text === '' ? null : c.text,
+            refusal: null,
+            ...(calls.length > 0 ? { tool_calls: calls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) } : {}),
+          },
+          content_filter_results: {},
+        };
+      }),
+      usage: usageToWire(this.usage),
+    };
+  }
 }
 
-/** The first chunk: the assistant role with empty content. */
-export function roleChunk(meta: CompletionMeta) {
-  return chunk(meta, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, finish_reason: null, logprobs: null }]);
-}
+/** Builds the SSE chunks of a streamed chat completion from the same events. */
+export class ChatChunker {
+  private readonly started = new Set<number>();
 
-export function contentChunk(meta: CompletionMeta, text: string) {
-  return chunk(meta, [{ index: 0, delta: { content: text }, finish_reason: null, logprobs: null }]);
-}
+  constructor(private readonly meta: CompletionMeta) {}
 
-export function finishChunk(meta: CompletionMeta, finishReason: FinishReason) {
-  return chunk(meta, [{ index: 0, delta: {}, finish_reason: finishReason, logprobs: null }]);
-}
+  private chunk(choices: unknown[], extra: Record<string, unknown> = {}) {
+    return { id: this.meta.id, object: 'chat.completion.chunk', created: this.meta.created, model: this.meta.model, choices, ...extra };
+  }
 
-/** With stream_options.include_usage: one last chunk with no choices and the usage. */
-export function usageChunk(meta: CompletionMeta, usage: Usage) {
-  return chunk(meta, [], { usage: usageToWire(usage) });
+  /** Azure's first event: prompt annotations only, with blank identity fields. */
+  promptAnnotations() {
+    return { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults() };
+  }
+
+  /** The chunks for one event (a choice's first event is preceded by its role chunk). */
+  chunks(ev: GenerationEvent, includeUsage: boolean): unknown[] {
+    if (ev.type === 'usage') return includeUsage ? [this.chunk([], { usage: usageToWire(ev.usage) })] : [];
+    const out: unknown[] = [];
+    if (!this.started.has(ev.choice)) {
+      this.started.add(ev.choice);
+      out.push(this.chunk([{ index: ev.choice, delta: { role: 'assistant', content: '', refusal: null }, finish_reason: null, logprobs: null }]));
+    }
+    if (ev.type === 'text') {
+      const logprobs = this.meta.logprobs && ev.logprobs ? chatLogprobs(ev.logprobs) : null;
+      out.push(this.chunk([{ index: ev.choice, delta: { content: ev.text }, finish_reason: null, logprobs }]));
+    } else if (ev.type === 'tool_call') {
+      const call: Record<string, unknown> = { index: ev.index, function: { arguments: ev.arguments, ...(ev.name ? { name: ev.name } : {}) } };
+      if (ev.id) Object.assign(call, { id: ev.id, type: 'function' });
+      out.push(this.chunk([{ index: ev.choice, delta: { tool_calls: [call] }, finish_reason: null, logprobs: null }]));
+    } else {
+      out.push(this.chunk([{ index: ev.choice, delta: {}, finish_reason: ev.finishReason, logprobs: null }]));
+    }
+    return out;
+  }
 }

@@ -60,10 +60,10 @@ export function optInteger(obj: JsonObject, key: string, min: number, max = Numb
   return v;
 }
 
-export function optBoolean(obj: JsonObject, key: string): boolean | undefined {
+export function optBoolean(obj: JsonObject, key: string, param = key): boolean | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw wrongType(key, 'a boolean', v);
+  if (typeof v !== 'boolean') throw wrongType(param, 'a boolean', v);
   return v;
 }
 
@@ -82,4 +82,19 @@ export function optStop(obj: JsonObject): string[] | undefined {
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw wrongType('stop', 'a string or an array of strings', v);
   if (v.length > 4) throw badValue('stop', `expected at most 4 sequences, but got ${v.length} instead.`);
   return (v as string[]).filter((s) => s !== '');
+}
+
+/** `logit_bias`: token id (as a string) → bias in [-100, 100]. */
+export function readLogitBias(value: unknown): Record<string, number> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw wrongType('logit_bias', 'an object', value);
+  const entries = Object.entries(value);
+  if (entries.length > 300) throw badValue('logit_bias', `expected at most 300 entries, but got ${entries.length}.`);
+  for (const [token, bias] of entries) {
+    if (!/^\d+$/.test(token)) throw badValue('logit_bias', `keys are token ids, but got '${token}'.`);
+    if (typeof bias !== 'number' || !Number.isFinite(bias) || bias < -100 || bias > 100) {
+      throw badValue('logit_bias', `the bias of token ${token} must be a number between -100 and 100.`);
+    }
+  }
+  return entries.length > 0 ? (value as Record<string, number>) : undefined;
 }

@@ -1,0 +1,1 @@
+export { createAzureOpenAIBackend, type AzureOpenAIOptions } from './backend.js';

@@ -1,0 +1,76 @@
+// Running a generation to the client, for chat and legacy completions alike: folded into one
+// JSON body, or streamed as SSE chunks with back-pressure. A client that goes away aborts it.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GenerationEvent } from '../core/index.js';
+import { dataPlaneErrors as errors, isApiError } from '../errors/index.js';
+import { mapBackendError } from './backend-errors.js';
+import { SseWriter } from './sse.js';
+
+/** Aborts generation when the client goes away before the response is complete. */
+export function abortOnDisconnect(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+export interface Folder {
+  add(ev: GenerationEvent): void;
+  body(): unknown;
+}
+
+/** Runs the generation to its end and returns the folded body. */
+export async function collect(events: AsyncIterable<GenerationEvent>, folder: Folder, deployment: string): Promise<unknown> {
+  try {
+    for await (const ev of events) folder.add(ev);
+  } catch (err) {
+    throw mapBackendError(err, deployment);
+  }
+  return folder.body();
+}
+
+export interface StreamPlan {
+  /** Events sent before the first generated one (Azure's prompt annotations). */
+  preamble: unknown[];
+  chunks(ev: GenerationEvent): unknown[];
+}
+
+/**
+ * Streams the generation as SSE. The first event is awaited before any byte is sent, so a
+ * request that fails at once (context too long, upstream down) still gets a proper HTTP error.
+ */
+export async function stream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  events: AsyncIterable<GenerationEvent>,
+  plan: StreamPlan,
+  deployment: string,
+): Promise<void> {
+  const iterator = events[Symbol.asyncIterator]();
+  let first: IteratorResult<GenerationEvent>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    throw mapBackendError(err, deployment);
+  }
+  const sse = new SseWriter(reply.raw);
+  reply.hijack();
+  sse.start(reply.getHeaders() as Record<string, string>);
+  try {
+    for (const p of plan.preamble) await sse.data(p);
+    for (let r = first; !r.done; r = await iterator.next()) {
+      for (const chunk of plan.chunks(r.value)) await sse.data(chunk);
+      if (sse.closed) {
+        await iterator.return?.();
+        return;
+      }
+    }
+    await sse.done();
+  } catch (err) {
+    const mapped = mapBackendError(err, deployment);
+    request.log.warn({ err }, 'stream failed after it started');
+    await sse.fail(isApiError(mapped) ? mapped.body : errors.internalError().body);
+  }
+}

@@ -1,0 +1,29 @@
+// POST …/embeddings, on both URL schemes.
+
+import type { FastifyInstance } from 'fastify';
+import { dataPlaneErrors as errors } from '../../errors/index.js';
+import { embeddingBody, readEmbeddingRequest } from '../azure/embedding.js';
+import { mapBackendError } from '../backend-errors.js';
+import type { DataPlaneContext } from '../context.js';
+import { resolveDeployment } from '../deployment.js';
+import { abortOnDisconnect } from '../generation.js';
+import { registerOperation } from './operation.js';
+
+export function registerEmbeddings(app: FastifyInstance, ctx: DataPlaneContext): void {
+  registerOperation(app, '/embeddings', async (request, reply, name) => {
+    const req = readEmbeddingRequest(request.body);
+    const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
+    const caps = backend.capabilities;
+    if (!caps.embeddings) throw errors.operationNotSupported('embeddings', deployment.name);
+    if (req.dimensions !== undefined && caps.embeddingDimensions !== undefined && req.dimensions > caps.embeddingDimensions) {
+      throw errors.unsupportedValue('dimensions', `The model of deployment '${deployment.name}' has ${caps.embeddingDimensions} dimensions; 'dimensions' cannot be ${req.dimensions}.`);
+    }
+    const controller = abortOnDisconnect(reply);
+    try {
+      const result = await backend.embed({ input: req.input, ...(req.dimensions ? { dimensions: req.dimensions } : {}), signal: controller.signal });
+      return embeddingBody(result, backend.modelId, req.base64);
+    } catch (err) {
+      throw mapBackendError(err, deployment.name);
+    }
+  });
+}

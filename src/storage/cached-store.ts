@@ -1,0 +1,97 @@
+// A read-through cache over the Store for the data plane's hot path: presented key → owner,
+// account by id, deployment by name. Without it every inference request would make three
+// database round trips before any work.
+//
+// Consistency: any write through this store clears the whole cache at once, so a change made
+// in this process (a regenerated key, a deleted deployment) is seen by the very next request.
+// Writes made by another replica are seen when the entry expires (ttlMs). Unknown keys are
+// cached too (briefly), so a flood of bad keys does not become a flood of queries.
+
+import type { Account, Deployment } from '../core/resources.js';
+import type { KeyMatch, Store } from '../core/store.js';
+
+const MAX_ENTRIES = 10_000;
+
+class TtlMap<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string): { value: V } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, value: V): void {
+    if (this.entries.size >= MAX_ENTRIES) {
+      // Drop the oldest tenth: insertion order is age order here.
+      let n = MAX_ENTRIES / 10;
+      for (const k of this.entries.keys()) {
+        this.entries.delete(k);
+        if (--n <= 0) break;
+      }
+    }
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+async function through<V>(map: TtlMap<V>, key: string, load: () => Promise<V>): Promise<V> {
+  const hit = map.get(key);
+  if (hit) return hit.value;
+  const value = await load();
+  map.set(key, value);
+  return value;
+}
+
+export function cachedStore(store: Store, ttlMs: number): Store {
+  if (ttlMs <= 0) return store;
+  const keys = new TtlMap<KeyMatch | undefined>(ttlMs);
+  const accounts = new TtlMap<Account | undefined>(ttlMs);
+  const deployments = new TtlMap<Deployment | undefined>(ttlMs);
+  const clear = () => {
+    keys.clear();
+    accounts.clear();
+    deployments.clear();
+  };
+  /** Runs a write, then forgets everything cached (also when the write failed half-way). */
+  const write = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } finally {
+      clear();
+    }
+  };
+
+  return {
+    accounts: {
+      ...store.accounts,
+      getById: (id) => through(accounts, id, () => store.accounts.getById(id)),
+      upsert: write(store.accounts.upsert),
+      delete: write(store.accounts.delete),
+    },
+    keys: {
+      ...store.keys,
+      findByKey: (key) => through(keys, key, () => store.keys.findByKey(key)),
+      set: write(store.keys.set),
+    },
+    deployments: {
+      ...store.deployments,
+      // Deployment names are case-insensitive, as in ARM.
+      get: (accountId, name) => through(deployments, `${accountId}/${name.toLowerCase()}`, () => store.deployments.get(accountId, name)),
+      upsert: write(store.deployments.upsert),
+      delete: write(store.deployments.delete),
+    },
+    operations: store.operations,
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}
