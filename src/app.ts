@@ -82,6 +82,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
   const runtime = new DeploymentRuntime(store, {
     llamaThreads: config.llamaThreads,
     llamaContextSize: config.llamaContextSize,
+    modelMemoryBudget: config.modelMemoryBudget,
     log: app.log,
   });
 

@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   llamaThreads: number;
   /** 0 = the model's own context length (capped by the backend). */
   llamaContextSize: number;
+  /** Bytes all embedded models may use together; 0 = the llama backend's default. */
+  modelMemoryBudget: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -110,6 +112,7 @@ export class DeploymentRuntime {
         return loadLlamaBackend(spec, {
           threads: this.options.llamaThreads,
           contextSize: spec.contextSize ?? (this.options.llamaContextSize || undefined),
+          ...(this.options.modelMemoryBudget > 0 ? { memoryBudgetBytes: this.options.modelMemoryBudget } : {}),
           onFailure,
         });
       case 'openai-compatible':

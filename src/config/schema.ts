@@ -85,6 +85,12 @@ export const schema = {
     description: 'How long keys, accounts and deployments are cached for the data plane; changes made through another replica show after at most this long (0 = no cache).',
     default: () => 2000,
   }),
+  modelMemoryBudget: setting({
+    kind: 'int',
+    env: ['LAPIS_MODEL_MEMORY_BUDGET'],
+    description: 'Bytes of memory embedded models may use together; idle models are unloaded (least recently used first) to make room, and reload on their next request. 0 = 75% of the machine\'s memory.',
+    default: () => 0,
+  }),
   bodyLimit: setting({ kind: 'int', env: ['LAPIS_BODY_LIMIT'], description: 'Largest accepted request body in bytes.', default: () => 16 * 1024 * 1024 }),
   hfEndpoint: setting({
     kind: 'string',
@@ -104,7 +110,7 @@ export const schema = {
 export type SettingName = keyof typeof schema;
 
 type ValueOf<S> = S extends Setting<infer K> ? (K extends 'int' ? number : string) : never;
-type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
+type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'modelMemoryBudget' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
 
 export type Config = { readonly [N in Required]: ValueOf<(typeof schema)[N]> } & {
   readonly [N in Exclude<SettingName, Required>]?: ValueOf<(typeof schema)[N]>;
