@@ -72,6 +72,11 @@ export interface ChatGenerationRequest {
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
+  /**
+   * false: the caller folds the events into one answer, so a backend may produce them all at
+   * once (e.g. one non-streaming upstream call, cheaper than parsing a stream). Default true.
+   */
+  stream?: boolean;
   /** Aborted when the client goes away; a backend stops generating at once. */
   signal: AbortSignal;
 }
@@ -83,6 +88,8 @@ export interface CompletionRequest {
   n?: number;
   /** Prepend the prompt to the completion (legacy `echo`). */
   echo?: boolean;
+  /** As ChatGenerationRequest.stream. */
+  stream?: boolean;
   signal: AbortSignal;
 }
 

@@ -38,6 +38,23 @@ describe('openai-compatible backend against the simulator server', () => {
 
   it.each<[string, Partial<ChatGenerationRequest>]>([
     ['plain text', { params: { seed: 5 } }],
+    ['n choices', { n: 2, params: { maxTokens: 6 } }],
+    ['logprobs', { params: { maxTokens: 4, logprobs: 2 } }],
+    ['a named tool', { tools: [tool], toolChoice: { name: 'get_weather' } }],
+  ])('fetches %s whole (one plain JSON answer) when the caller does not stream, with the same result', async (_, extra) => {
+    const request = (stream: boolean): ChatGenerationRequest => ({ messages: [{ role: 'user', content: 'What now?' }], params: {}, signal: signal(), stream, ...extra });
+    const whole = assemble(await collect(backend.chat(request(false))));
+    expect(whole).toEqual(assemble(await collect(backend.chat(request(true)))));
+    expect(whole).toEqual(assemble(await collect(local.chat(request(false)))));
+  });
+
+  it('fetches a legacy completion whole too', async () => {
+    const request = (stream: boolean): CompletionRequest => ({ prompt: 'Once', params: { maxTokens: 5, logprobs: 1 }, echo: true, signal: signal(), stream });
+    expect(assemble(await collect(backend.complete(request(false))))).toEqual(assemble(await collect(backend.complete(request(true)))));
+  });
+
+  it.each<[string, Partial<ChatGenerationRequest>]>([
+    ['plain text', { params: { seed: 5 } }],
     ['n choices with max_tokens', { n: 3, params: { maxTokens: 6 } }],
     ['stop strings', { params: { seed: 2, stop: ['e'] } }],
     ['logprobs', { params: { maxTokens: 4, logprobs: 2 } }],

@@ -15,6 +15,7 @@ import type {
 import { OpenAIWireClient, type OpenAIWireTarget, type WireClientOptions, type WireOperation } from './client.js';
 import { transportError } from './errors.js';
 import { streamGeneration } from './stream.js';
+import { wholeGeneration } from './whole.js';
 import { chatBody, completionBody, embeddingBody, estimateChatTokens, estimateTokens, type WireBody } from './wire.js';
 
 export interface WireBackendConfig {
@@ -60,13 +61,13 @@ export class OpenAIWireBackend implements InferenceBackend {
   }
 
   chat(request: ChatGenerationRequest): AsyncIterable<GenerationEvent> {
-    return this.generate('chat/completions', 'chat', request.signal, estimateChatTokens(request.messages), (usage) =>
+    return this.generate('chat/completions', 'chat', request, estimateChatTokens(request.messages), (usage) =>
       chatBody(request, this.config.bodyModel, usage),
     );
   }
 
   complete(request: CompletionRequest): AsyncIterable<GenerationEvent> {
-    return this.generate('completions', 'completion', request.signal, estimateTokens(request.prompt), (usage) =>
+    return this.generate('completions', 'completion', request, estimateTokens(request.prompt), (usage) =>
       completionBody(request, this.config.bodyModel, usage),
     );
   }
@@ -104,11 +105,19 @@ export class OpenAIWireBackend implements InferenceBackend {
   private async *generate(
     operation: WireOperation,
     kind: 'chat' | 'completion',
-    signal: AbortSignal,
+    request: { signal: AbortSignal; stream?: boolean },
     estimatedPromptTokens: number,
     body: (includeUsage: boolean) => WireBody,
   ): AsyncGenerator<GenerationEvent> {
+    const { signal } = request;
     const call = { client: this.client, operation, signal, kind, estimatedPromptTokens, onModel: (m: string) => this.learn(m) };
+    if (request.stream === false) {
+      // Not streamed to the client: one plain JSON answer from the upstream is cheaper.
+      const whole = body(false);
+      whole.stream = false;
+      yield* wholeGeneration({ ...call, body: whole });
+      return;
+    }
     const withOptions = !this.noStreamOptions;
     let yielded = false;
     try {

@@ -6,8 +6,13 @@ import type { FinishReason, GenerationEvent, TokenLogprob, Usage } from '../../c
 import { promptFilterResults } from './filter-annotations.js';
 import { chatLogprobs } from './logprobs.js';
 
+// Ids only need to be unique, not secret: a random prefix per process and a counter, instead of
+// random bytes per request (which cost ~9% of a proxied request's CPU).
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let idCounter = 0;
+
 export function newCompletionId(prefix = 'chatcmpl'): string {
-  return `${prefix}-${randomBytes(15).toString('base64url')}`;
+  return `${prefix}-${ID_PREFIX}${(idCounter++).toString(36)}`;
 }
 
 export function usageToWire(u: Usage) {

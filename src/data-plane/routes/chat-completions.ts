@@ -38,7 +38,7 @@ export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneCont
       logprobs: chat.params.logprobs !== undefined,
     };
     const controller = abortOnDisconnect(reply);
-    const events = backend.chat({ ...chat, signal: controller.signal });
+    const events = backend.chat({ ...chat, stream: streaming, signal: controller.signal });
     if (!streaming) return collect(events, new ChatCompletionBuilder(meta), deployment.name);
     const chunker = new ChatChunker(meta);
     await stream(request, reply, events, { preamble: [chunker.promptAnnotations()], chunks: (ev) => chunker.chunks(ev, includeUsage) }, deployment.name);

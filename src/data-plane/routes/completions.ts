@@ -20,7 +20,7 @@ async function* allPrompts(backend: InferenceBackend, req: LegacyCompletionReque
   const n = req.request.n ?? 1;
   const usage: Usage = { promptTokens: 0, completionTokens: 0 };
   for (const [p, prompt] of req.prompts.entries()) {
-    for await (const ev of backend.complete({ ...req.request, prompt, signal })) {
+    for await (const ev of backend.complete({ ...req.request, prompt, stream: req.stream, signal })) {
       if (ev.type === 'usage') {
         usage.promptTokens += ev.usage.promptTokens;
         usage.completionTokens += ev.usage.completionTokens;
