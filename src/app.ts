@@ -9,6 +9,9 @@ import type { Config } from './config/index.js';
 import { StoreUnavailableError, type Store } from './core/index.js';
 import { ApiError, controlPlaneErrors, dataPlaneErrors, isApiError } from './errors/index.js';
 import { ensureAdminToken } from './identity/index.js';
+import { createAccessControl } from './identity/access.js';
+import { createTokenValidator } from './identity/tokens.js';
+import { createClientAddressResolver, evaluateNetworkAccess, viaPrivateListener } from './network/index.js';
 import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
 import { controlPlane } from './control-plane/index.js';
@@ -86,6 +89,10 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     log: app.log,
   });
 
+  // What the authentication stages of either plane leave on the request.
+  app.decorateRequest('account', null);
+  app.decorateRequest('principal', null);
+
   // request context: every response carries the request id under Azure's two names.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('apim-request-id', request.id).header('x-request-id', request.id);
@@ -116,14 +123,36 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     void reply.code(err.statusCode).send(err.body);
   });
 
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const issuers = list(config.oidcIssuers);
+  const access = createAccessControl({
+    store,
+    tokens: issuers.length > 0 ? createTokenValidator({ issuers, audiences: list(config.tokenAudiences) }) : undefined,
+  });
+  const clientAddress = createClientAddressResolver(config.trustedProxies);
+
   await app.register(controlPlane, {
     store,
     runtime,
+    access,
     adminToken,
+    adminTokenEnabled: config.adminTokenEnabled,
     defaultLocation: config.location,
     publicUrl: config.publicUrl,
   });
-  await app.register(dataPlane, { store, runtime, regionName: config.regionName });
+  await app.register(dataPlane, {
+    store,
+    runtime,
+    access,
+    network: {
+      clientAddress,
+      viaPrivateListener,
+      evaluate: (account, address, viaPrivate) => evaluateNetworkAccess({ properties: account.properties, clientAddress: address, viaPrivateListener: viaPrivate }),
+    },
+    regionName: config.regionName,
+    baseDomain: config.baseDomain,
+    defaultAccount: { subscriptionId: config.subscriptionId, resourceGroup: config.resourceGroup, name: config.account },
+  });
 
   return {
     app,

@@ -17,7 +17,14 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function parse(name: string, setting: Setting, raw: string | number): string | number {
+function parse(name: string, setting: Setting, raw: string | number | boolean): string | number | boolean {
+  if (setting.kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    const v = String(raw).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+  }
   if (setting.kind !== 'int') return String(raw);
   const n = typeof raw === 'number' ? raw : Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got '${raw}'`);
@@ -25,10 +32,10 @@ function parse(name: string, setting: Setting, raw: string | number): string | n
 }
 
 export function loadConfig(
-  overrides: Partial<Record<SettingName, string | number | undefined>> = {},
+  overrides: Partial<Record<SettingName, string | number | boolean | undefined>> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedConfig {
-  const values: Record<string, string | number | undefined> = {};
+  const values: Record<string, string | number | boolean | undefined> = {};
   const sources = {} as LoadedConfig['sources'];
   for (const [name, setting] of Object.entries(schema) as [SettingName, Setting][]) {
     const override = overrides[name];

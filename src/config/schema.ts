@@ -4,14 +4,14 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 
-type Kind = 'string' | 'int' | 'secret';
+type Kind = 'string' | 'int' | 'bool' | 'secret';
 
 export interface Setting<K extends Kind = Kind> {
   kind: K;
   env: string[];
   description: string;
   /** Computed lazily so that defaults that read the machine (home dir, cores) stay current. */
-  default: () => (K extends 'int' ? number : string) | undefined;
+  default: () => (K extends 'int' ? number : K extends 'bool' ? boolean : string) | undefined;
 }
 
 function setting<K extends Kind>(s: Setting<K>): Setting<K> {
@@ -49,6 +49,50 @@ export const schema = {
     kind: 'secret',
     env: ['LAPIS_ADMIN_TOKEN'],
     description: 'Bearer token of the control plane. Unset = generated at first start into <dataDir>/admin-token (mode 0600).',
+    default: () => undefined,
+  }),
+  adminTokenEnabled: setting({
+    kind: 'bool',
+    env: ['LAPIS_ADMIN_TOKEN_ENABLED'],
+    description: 'Whether the admin token (break-glass credential) is accepted on the control plane. Turn it off once principals with roles manage Lapis.',
+    default: () => true,
+  }),
+  oidcIssuers: setting({
+    kind: 'string',
+    env: ['LAPIS_OIDC_ISSUERS'],
+    description: 'Trusted token issuers, comma-separated issuer URLs (OpenID discovery at <issuer>/.well-known/openid-configuration). Unset = bearer tokens are refused.',
+    default: () => undefined,
+  }),
+  tokenAudiences: setting({
+    kind: 'string',
+    env: ['LAPIS_TOKEN_AUDIENCES'],
+    description: 'Accepted token audiences, comma-separated.',
+    default: () => 'https://cognitiveservices.azure.com,https://ai.azure.com,api://lapis',
+  }),
+  baseDomain: setting({
+    kind: 'string',
+    env: ['LAPIS_BASE_DOMAIN'],
+    description: 'Base domain for host routing: a request to <customSubDomainName>.<baseDomain> is for that account.',
+    default: () => undefined,
+  }),
+  privateListen: setting({
+    kind: 'string',
+    env: ['LAPIS_PRIVATE_LISTEN'],
+    description: 'A second, private listener (host:port, or unix:/path/to.sock): the only one that serves accounts with publicNetworkAccess Disabled, like a private endpoint.',
+    default: () => undefined,
+  }),
+  trustedProxies: setting({
+    kind: 'string',
+    env: ['LAPIS_TRUSTED_PROXIES'],
+    description: 'Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed, comma-separated. Unset = the header is ignored.',
+    default: () => undefined,
+  }),
+  tlsCert: setting({ kind: 'string', env: ['LAPIS_TLS_CERT'], description: 'PEM certificate file: serve HTTPS (reloaded on SIGHUP).', default: () => undefined }),
+  tlsKey: setting({ kind: 'string', env: ['LAPIS_TLS_KEY'], description: 'PEM private key file of the certificate.', default: () => undefined }),
+  tlsClientCa: setting({
+    kind: 'string',
+    env: ['LAPIS_TLS_CLIENT_CA'],
+    description: 'PEM CA file: require client certificates signed by it (mutual TLS).',
     default: () => undefined,
   }),
   encryptionKey: setting({
@@ -109,8 +153,8 @@ export const schema = {
 
 export type SettingName = keyof typeof schema;
 
-type ValueOf<S> = S extends Setting<infer K> ? (K extends 'int' ? number : string) : never;
-type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'modelMemoryBudget' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
+type ValueOf<S> = S extends Setting<infer K> ? (K extends 'int' ? number : K extends 'bool' ? boolean : string) : never;
+type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'modelMemoryBudget' | 'adminTokenEnabled' | 'tokenAudiences' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
 
 export type Config = { readonly [N in Required]: ValueOf<(typeof schema)[N]> } & {
   readonly [N in Exclude<SettingName, Required>]?: ValueOf<(typeof schema)[N]>;

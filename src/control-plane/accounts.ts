@@ -92,7 +92,7 @@ async function checkSubdomainFree(ctx: ControlPlaneContext, properties: Json, se
 export function registerAccountRoutes(app: FastifyInstance, ctx: ControlPlaneContext): void {
   type Req = FastifyRequest<{ Params: AccountParams }>;
 
-  app.put(ACCOUNT_PATH, async (request: Req, reply) => {
+  app.put(ACCOUNT_PATH, { config: { operation: 'accounts.write' } }, async (request: Req, reply) => {
     const ref = accountRef(request.params);
     const body = readAccountBody(request.body);
     const existing = await ctx.store.accounts.get(ref);
@@ -132,7 +132,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ControlPlaneCon
     return accountToWire(account, baseUrl(ctx, request));
   });
 
-  app.patch(ACCOUNT_PATH, async (request: Req) => {
+  app.patch(ACCOUNT_PATH, { config: { operation: 'accounts.write' } }, async (request: Req) => {
     const account = await requireAccount(ctx, request.params);
     const body = readAccountBody(request.body);
     if (body.location && body.location.toLowerCase() !== account.location.toLowerCase()) {
@@ -151,11 +151,11 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ControlPlaneCon
     return accountToWire(updated, baseUrl(ctx, request));
   });
 
-  app.get(ACCOUNT_PATH, async (request: Req) => {
+  app.get(ACCOUNT_PATH, { config: { operation: 'accounts.read' } }, async (request: Req) => {
     return accountToWire(await requireAccount(ctx, request.params), baseUrl(ctx, request));
   });
 
-  app.delete(ACCOUNT_PATH, async (request: Req, reply) => {
+  app.delete(ACCOUNT_PATH, { config: { operation: 'accounts.delete' } }, async (request: Req, reply) => {
     const ref = accountRef(request.params);
     const account = await ctx.store.accounts.get(ref);
     if (!account) return reply.code(204).send();
@@ -167,6 +167,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ControlPlaneCon
 
   app.get(
     '/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.CognitiveServices/accounts',
+    { config: { operation: 'accounts.read' } },
     async (request: FastifyRequest<{ Params: Omit<AccountParams, 'accountName'> }>) => {
       checkSubscription(request.params.subscriptionId);
       const list = await ctx.store.accounts.list({
@@ -179,6 +180,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ControlPlaneCon
 
   app.get(
     '/subscriptions/:subscriptionId/providers/Microsoft.CognitiveServices/accounts',
+    { config: { operation: 'accounts.read' } },
     async (request: FastifyRequest<{ Params: { subscriptionId: string } }>) => {
       checkSubscription(request.params.subscriptionId);
       const list = await ctx.store.accounts.list({ subscriptionId: request.params.subscriptionId });

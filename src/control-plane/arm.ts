@@ -17,10 +17,18 @@ export const ARM_API_VERSIONS = [
   '2025-09-01',
 ] as const;
 
-export function checkApiVersion(value: unknown): void {
+/** Versions of the Microsoft.Authorization RM API (role assignments and definitions) we serve. */
+export const ROLE_API_VERSIONS = ['2020-04-01-preview', '2022-01-01-preview', '2022-04-01', '2022-05-01-preview'] as const;
+
+/** Each provider has its own api-versions: Microsoft.Authorization routes take ROLE_API_VERSIONS. */
+export function apiVersionsFor(url: string): readonly string[] {
+  return /\/providers\/Microsoft\.Authorization\//i.test(url.split('?')[0]!) ? ROLE_API_VERSIONS : ARM_API_VERSIONS;
+}
+
+export function checkApiVersion(value: unknown, supported: readonly string[] = ARM_API_VERSIONS): void {
   if (value === undefined || value === '') throw errors.missingApiVersion();
-  if (typeof value !== 'string' || !(ARM_API_VERSIONS as readonly string[]).includes(value)) {
-    throw errors.invalidApiVersion(String(value), ARM_API_VERSIONS);
+  if (typeof value !== 'string' || !supported.includes(value)) {
+    throw errors.invalidApiVersion(String(value), supported);
   }
 }
 

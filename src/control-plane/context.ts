@@ -3,14 +3,19 @@
 import type { FastifyRequest } from 'fastify';
 import type { Account, AccountRef, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
+import type { AccessControl } from '../identity/access.js';
+import '../request-context.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
 import { ACCOUNT_TYPE, checkAccountName, checkResourceGroupName } from './arm.js';
 
 export interface ControlPlaneContext {
   store: Store;
   runtime: DeploymentRuntime;
-  /** Break-glass admin bearer token (until RBAC arrives). */
+  access: AccessControl;
+  /** Break-glass admin bearer token. */
   adminToken: string;
+  /** Whether the admin token is accepted (it can be turned off once principals have roles). */
+  adminTokenEnabled: boolean;
   /** Location given to accounts whose body names none. */
   defaultLocation: string;
   /** Base URL clients use, when configured; otherwise derived from each request. */

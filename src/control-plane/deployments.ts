@@ -45,7 +45,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
     return { account, deployment };
   }
 
-  app.put(path, async (request: Req, reply) => {
+  app.put(path, { config: { operation: 'deployments.write' } }, async (request: Req, reply) => {
     const account = await requireAccount(ctx, request.params);
     checkDeploymentName(request.params.deploymentName);
     const body = readDeploymentBody(request.body);
@@ -80,18 +80,18 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
     return deploymentToWire(account, deployment);
   });
 
-  app.get(path, async (request: Req) => {
+  app.get(path, { config: { operation: 'deployments.read' } }, async (request: Req) => {
     const { account, deployment } = await requireDeployment(request);
     return deploymentToWire(account, deployment);
   });
 
-  app.get(`${ACCOUNT_PATH}/deployments`, async (request: FastifyRequest<{ Params: AccountParams }>) => {
+  app.get(`${ACCOUNT_PATH}/deployments`, { config: { operation: 'deployments.read' } }, async (request: FastifyRequest<{ Params: AccountParams }>) => {
     const account = await requireAccount(ctx, request.params);
     const list = await ctx.store.deployments.list(account.id);
     return { value: list.map((d) => deploymentToWire(account, d)) };
   });
 
-  app.delete(path, async (request: Req, reply) => {
+  app.delete(path, { config: { operation: 'deployments.delete' } }, async (request: Req, reply) => {
     const account = await requireAccount(ctx, request.params);
     checkDeploymentName(request.params.deploymentName);
     const existing = await ctx.store.deployments.get(account.id, request.params.deploymentName);

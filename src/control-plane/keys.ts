@@ -18,12 +18,12 @@ async function keysOf(ctx: ControlPlaneContext, accountId: string): Promise<Reco
 export function registerKeyRoutes(app: FastifyInstance, ctx: ControlPlaneContext): void {
   type Req = FastifyRequest<{ Params: AccountParams }>;
 
-  app.post(`${ACCOUNT_PATH}/listKeys`, async (request: Req) => {
+  app.post(`${ACCOUNT_PATH}/listKeys`, { config: { operation: 'accounts.listKeys' } }, async (request: Req) => {
     const account = await requireAccount(ctx, request.params);
     return keysOf(ctx, account.id);
   });
 
-  app.post(`${ACCOUNT_PATH}/regenerateKey`, async (request: Req) => {
+  app.post(`${ACCOUNT_PATH}/regenerateKey`, { config: { operation: 'accounts.regenerateKey' } }, async (request: Req) => {
     const account = await requireAccount(ctx, request.params);
     const body = readObject(request.body ?? {}, '', 'RegenerateKeyParameters', ['keyName']);
     const given = requiredString(body, 'keyName', '');

@@ -25,6 +25,7 @@ export function operationUrl(base: string, account: Account, operationId: string
 export function registerOperationRoutes(app: FastifyInstance, ctx: ControlPlaneContext): void {
   app.get(
     `/subscriptions/:subscriptionId/providers/${PROVIDER}/locations/:location/operationResults/:operationId`,
+    { config: { operation: 'operationResults.read' } },
     async (request: FastifyRequest<{ Params: OperationParams }>) => {
       const { subscriptionId, location, operationId } = request.params;
       checkSubscription(subscriptionId);

@@ -2,3 +2,4 @@ export * from './resources.js';
 export * from './inference.js';
 export * from './errors.js';
 export * from './store.js';
+export * from './identity.js';

@@ -2,6 +2,7 @@
 // Drizzle; everything above it sees only this interface. Every method may throw
 // StoreUnavailableError when the database cannot be reached.
 
+import type { RoleAssignment } from './identity.js';
 import type { Account, AccountRef, Deployment, KeyName, Operation } from './resources.js';
 
 export interface AccountListFilter {
@@ -49,11 +50,23 @@ export interface OperationRepository {
   get(id: string): Promise<Operation | undefined>;
 }
 
+export interface RoleAssignmentRepository {
+  /** Inserts or replaces the assignment with this id. */
+  upsert(assignment: RoleAssignment): Promise<void>;
+  get(id: string): Promise<RoleAssignment | undefined>;
+  /** Assignments at `scope` or below it (case-insensitive prefix on whole path segments); all when undefined. */
+  listUnder(scope?: string): Promise<RoleAssignment[]>;
+  /** Assignments naming any of these principals (a principal and its groups), at any scope. */
+  listForPrincipals(principalIds: string[]): Promise<RoleAssignment[]>;
+  delete(id: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly accounts: AccountRepository;
   readonly keys: KeyRepository;
   readonly deployments: DeploymentRepository;
   readonly operations: OperationRepository;
+  readonly roleAssignments: RoleAssignmentRepository;
   /** Cheap round trip, for readiness and outage detection. */
   ping(): Promise<void>;
   close(): Promise<void>;

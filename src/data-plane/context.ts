@@ -1,18 +1,28 @@
 // What the data-plane routes need from the app, handed in by app.ts (the composition root).
 
-import type { Account, Store } from '../core/index.js';
+import type { Account, AccountRef, Principal, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
+import type { AccessControl } from '../identity/access.js';
+import '../request-context.js';
+
+export interface NetworkSettings {
+  /** The caller's address (X-Forwarded-For believed only from trusted proxies). */
+  clientAddress(raw: import('node:http').IncomingMessage): string | undefined;
+  /** Whether the request came in through the private listener. */
+  viaPrivateListener(raw: import('node:http').IncomingMessage): boolean;
+  /** Account network rules: publicNetworkAccess and networkAcls. */
+  evaluate(account: Account, clientAddress: string | undefined, viaPrivate: boolean): { allowed: boolean; reason?: string };
+}
 
 export interface DataPlaneContext {
   store: Store;
   runtime: DeploymentRuntime;
+  access: AccessControl;
+  network: NetworkSettings;
   /** Value of the x-ms-region header. */
   regionName: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The account the caller authenticated to (set by the authentication stage). */
-    account: Account | null;
-  }
+  /** Host routing: <customSubDomainName>.<baseDomain> names the account. */
+  baseDomain?: string;
+  /** The account a bearer token is for when the host does not say (one-laptop default). */
+  defaultAccount: AccountRef;
 }

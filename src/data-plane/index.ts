@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dataPlaneErrors as errors } from '../errors/index.js';
 import { DATA_PLANE_API_VERSIONS, V1_API_VERSIONS } from './api-versions.js';
+import { authenticate, authorize } from './auth.js';
 import type { DataPlaneContext } from './context.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerCompletions } from './routes/completions.js';
@@ -17,22 +18,7 @@ function isV1(request: FastifyRequest): boolean {
   return request.url.startsWith('/openai/v1/') || request.url === '/openai/v1';
 }
 
-/**
- * The presented key: the `api-key` header; on the v1 scheme also `Authorization: Bearer <key>`,
- * which is how the plain OpenAI client sends it.
- */
-function presentedKey(request: FastifyRequest): string | undefined {
-  const key = request.headers['api-key'];
-  if (typeof key === 'string' && key !== '') return key;
-  if (isV1(request)) {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (bearer) return bearer[1];
-  }
-  return undefined;
-}
-
 export async function dataPlane(app: FastifyInstance, ctx: DataPlaneContext): Promise<void> {
-  app.decorateRequest('account', null);
 
   // headers: region and the caller's correlation id, echoed as Azure does.
   app.addHook('onRequest', async (request, reply) => {
@@ -51,15 +37,10 @@ export async function dataPlane(app: FastifyInstance, ctx: DataPlaneContext): Pr
     }
   });
 
-  // authentication: the key names the account (the key's owner).
-  app.addHook('onRequest', async (request) => {
-    const key = presentedKey(request);
-    if (!key) throw errors.accessDenied();
-    const match = await ctx.store.keys.findByKey(key);
-    const account = match && (await ctx.store.accounts.getById(match.accountId));
-    if (!account) throw errors.accessDenied();
-    request.account = account;
-  });
+  // account, network rules, authentication (see auth.ts).
+  app.addHook('onRequest', async (request) => authenticate(ctx, request));
+  // authorization: the route's data action at the deployment's scope, once the body is read.
+  app.addHook('preHandler', async (request) => authorize(ctx, request));
 
   registerChatCompletions(app, ctx);
   registerCompletions(app, ctx);

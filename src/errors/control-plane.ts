@@ -86,3 +86,58 @@ export function invalidResourceLocation(name: string, existing: string, requeste
     `The resource '${name}' already exists in location '${existing}' in resource group '${resourceGroup}'. A resource with the same name cannot be created in location '${requested}'. Please select a new resource name.`,
   );
 }
+
+/** A bearer token that cannot be accepted; ARM's code for the reason. */
+export function tokenRejected(reason: string): ApiError {
+  if (/expired/i.test(reason)) return arm(401, 'ExpiredAuthenticationToken', `The access token has expired (${reason}).`);
+  if (/audience/i.test(reason)) return arm(401, 'InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource (${reason}).`);
+  return arm(401, 'InvalidAuthenticationToken', `The access token is invalid (${reason}).`);
+}
+
+/** A principal without a role that grants the action at this scope. */
+export function authorizationFailed(principalId: string, action: string, scope: string): ApiError {
+  return arm(
+    403,
+    'AuthorizationFailed',
+    `The client '${principalId}' with object id '${principalId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+  );
+}
+
+/** The admin token was presented but is turned off. */
+export function adminTokenDisabled(): ApiError {
+  return arm(401, 'InvalidAuthenticationToken', 'The admin token is disabled on this server (LAPIS_ADMIN_TOKEN_ENABLED=false); use a token from a trusted issuer.');
+}
+
+// Microsoft.Authorization (role assignments and definitions). Codes and messages as ARM's
+// Authorization provider answers them (observed in public issues).
+
+export function roleDefinitionDoesNotExist(roleDefinitionId: string, status: 400 | 404 = 400): ApiError {
+  return arm(status, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleDefinitionId}' does not exist.`);
+}
+
+export function invalidRoleDefinitionId(roleDefinitionId: string): ApiError {
+  return arm(400, 'InvalidRoleDefinitionId', `The role definition ID '${roleDefinitionId}' is not valid.`);
+}
+
+export function invalidRoleAssignmentId(name: string): ApiError {
+  return arm(400, 'InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+}
+
+/** The same principal already has this role at this scope, under another assignment name. */
+export function roleAssignmentExists(): ApiError {
+  return arm(409, 'RoleAssignmentExists', 'The role assignment already exists.');
+}
+
+/** A PUT on an existing assignment name that changes what it grants, to whom or where. */
+export function roleAssignmentUpdateNotPermitted(): ApiError {
+  return arm(400, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
+}
+
+export function roleAssignmentNotFound(name: string): ApiError {
+  return arm(404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`);
+}
+
+/** A $filter the list does not support; the message is ARM's, the code is UNCONFIRMED. */
+export function unsupportedFilter(filter: string, supported: string): ApiError {
+  return arm(400, 'BadRequest', `The filter '${filter}' is not supported. Supported filters are ${supported}.`);
+}

@@ -164,3 +164,37 @@ export function backendUnavailable(deployment: string, reason: string): ApiError
     { 'retry-after': '1' },
   );
 }
+
+/** A bearer token that cannot be accepted (Azure's wording, with the reason appended). */
+export function invalidToken(reason: string): ApiError {
+  return new ApiError(401, {
+    error: {
+      code: '401',
+      message: `Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired. (${reason})`,
+    },
+  });
+}
+
+/** A principal without a role that grants the operation's data action. */
+export function permissionDenied(principalId: string, action: string): ApiError {
+  return new ApiError(401, {
+    error: {
+      code: 'PermissionDenied',
+      message: `Principal does not have access to API/Operation. The principal '${principalId}' lacks the required data action '${action}'.`,
+    },
+  });
+}
+
+/** A key used on an account whose disableLocalAuth is true. */
+export function keyAuthDisabled(): ApiError {
+  return new ApiError(403, { error: { code: 'AuthenticationTypeDisabled', message: 'Key based authentication is disabled for this resource.' } });
+}
+
+/** The account's network rules refuse the caller's address or listener. */
+export function networkDenied(): ApiError {
+  return new ApiError(
+    403,
+    { error: { code: '403', message: 'Access denied due to Virtual Network/Firewall rules.' } },
+    { 'policy-id': 'ThrowExceptionDueToTrafficDenied' },
+  );
+}

@@ -34,6 +34,29 @@ describe.each(storeBackends())('the data-path cache on $name', (backend) => {
     expect(await cached.deployments.get(account.id, 'chat')).toEqual(deployment);
   });
 
+  it('passes role assignments through uncached, and their writes clear the cache too', async () => {
+    const cached = cachedStore(raw, 60_000);
+    const account = sampleAccount();
+    await raw.accounts.upsert(account);
+    expect(await cached.deployments.get(account.id, 'chat')).toBeUndefined();
+    const deployment = sampleDeployment(account.id, { name: 'chat' });
+    await raw.deployments.upsert(deployment);
+    const now = new Date();
+    const assignment = {
+      id: crypto.randomUUID(),
+      scope: `/subscriptions/${account.subscriptionId}`,
+      roleDefinitionId: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+      principalId: crypto.randomUUID(),
+      principalType: 'User' as const,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await cached.roleAssignments.upsert(assignment);
+    expect(await cached.deployments.get(account.id, 'chat')).toEqual(deployment);
+    await raw.roleAssignments.delete(assignment.id); // another replica's write: seen at once, nothing is cached
+    expect(await cached.roleAssignments.get(assignment.id)).toBeUndefined();
+  });
+
   it('is the store itself when the TTL is 0', () => {
     expect(cachedStore(raw, 0)).toBe(raw);
   });

@@ -91,6 +91,12 @@ export function cachedStore(store: Store, ttlMs: number): Store {
       delete: write(store.deployments.delete),
     },
     operations: store.operations,
+    // Not cached (authorization reads them fresh); writes still clear the rest, like every write.
+    roleAssignments: {
+      ...store.roleAssignments,
+      upsert: write(store.roleAssignments.upsert),
+      delete: write(store.roleAssignments.delete),
+    },
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -15,6 +15,7 @@ import { loadMasterKey } from './master-key.js';
 import { migrate } from './migrator.js';
 import { operationRepository } from './operations.js';
 import { translateFailure, withOutageTranslation } from './outage.js';
+import { roleAssignmentRepository } from './role-assignments.js';
 import { lapisMeta } from './schema.js';
 
 export { SecretOpenError, type SecretCipher } from './encryption.js';
@@ -89,6 +90,7 @@ function createStore(database: Database, cipher: SecretCipher): Store {
     keys: withOutageTranslation(keyRepository(db, cipher)),
     deployments: withOutageTranslation(deploymentRepository(db, cipher)),
     operations: withOutageTranslation(operationRepository(db)),
+    roleAssignments: withOutageTranslation(roleAssignmentRepository(db)),
     async ping() {
       try {
         await db.execute(sql`select 1`);

@@ -7,7 +7,8 @@
 // casing it was created with, as ARM returns it.
 
 import { sql } from 'drizzle-orm';
-import { check, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { PrincipalType } from '../core/identity.js';
 import type {
   BackendSpec,
   Deployment,
@@ -110,3 +111,23 @@ export const operations = pgTable('operations', {
   startTime: instant('start_time').notNull(),
   endTime: instant('end_time'),
 });
+
+export const roleAssignments = pgTable(
+  'role_assignments',
+  {
+    /** The assignment's name (a GUID), unique across scopes as in ARM. */
+    id: text('id').primaryKey(),
+    scope: text('scope').notNull(),
+    roleDefinitionId: text('role_definition_id').notNull(),
+    principalId: text('principal_id').notNull(),
+    principalType: text('principal_type').$type<PrincipalType>().notNull(),
+    description: text('description'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [
+    index('role_assignments_scope_idx').on(sql`lower(${t.scope}) text_pattern_ops`),
+    uniqueIndex('role_assignments_grant_key').on(sql`lower(${t.scope})`, t.roleDefinitionId, t.principalId),
+    index('role_assignments_principal_idx').on(t.principalId),
+  ],
+);

@@ -27,7 +27,7 @@ function checkCapabilities(chat: ChatCompletionRequest, caps: BackendCapabilitie
 }
 
 export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneContext): void {
-  registerOperation(app, '/chat/completions', async (request, reply, name) => {
+  registerOperation(app, '/chat/completions', 'openai.chatCompletions', async (request, reply, name) => {
     const { stream: streaming, includeUsage, ...chat } = readChatCompletionRequest(request.body);
     const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
     checkCapabilities({ ...chat, stream: streaming, includeUsage }, backend.capabilities, deployment.name);

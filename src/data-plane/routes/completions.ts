@@ -31,7 +31,7 @@ async function* allPrompts(backend: InferenceBackend, req: LegacyCompletionReque
 }
 
 export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext): void {
-  registerOperation(app, '/completions', async (request, reply, name) => {
+  registerOperation(app, '/completions', 'openai.completions', async (request, reply, name) => {
     const req = readCompletionRequest(request.body);
     const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
     if (!backend.capabilities.completions) throw errors.operationNotSupported('completion', deployment.name);

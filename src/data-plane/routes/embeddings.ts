@@ -10,7 +10,7 @@ import { abortOnDisconnect } from '../generation.js';
 import { registerOperation } from './operation.js';
 
 export function registerEmbeddings(app: FastifyInstance, ctx: DataPlaneContext): void {
-  registerOperation(app, '/embeddings', async (request, reply, name) => {
+  registerOperation(app, '/embeddings', 'openai.embeddings', async (request, reply, name) => {
     const req = readEmbeddingRequest(request.body);
     const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
     const caps = backend.capabilities;

@@ -61,12 +61,14 @@ export function registerModelListings(app: FastifyInstance, ctx: DataPlaneContex
   type IdReq = FastifyRequest<{ Params: { id: string } }>;
   const deployments = (request: FastifyRequest) => ctx.store.deployments.list(request.account!.id);
 
-  app.get('/openai/models', async (request) => {
+  const models = { config: { operation: 'openai.models.read' } };
+  const listing = { config: { operation: 'openai.deployments.read' } };
+  app.get('/openai/models', models, async (request) => {
     const seen = new Map<string, ReturnType<typeof authoringModel>>();
     for (const d of await deployments(request)) if (!seen.has(d.properties.model.name)) seen.set(d.properties.model.name, authoringModel(ctx, d));
     return { object: 'list', data: [...seen.values()] };
   });
-  app.get('/openai/models/:id', async (request: IdReq) => {
+  app.get('/openai/models/:id', models, async (request: IdReq) => {
     const d = (await deployments(request)).find((x) => x.properties.model.name === request.params.id);
     if (!d) throw errors.resourceNotFound();
     return authoringModel(ctx, d);
@@ -75,19 +77,19 @@ export function registerModelListings(app: FastifyInstance, ctx: DataPlaneContex
   const checkLegacy = (request: FastifyRequest) => {
     if (!LEGACY_DEPLOYMENT_VERSIONS.has((request.query as Record<string, string>)['api-version']!)) throw errors.resourceNotFound();
   };
-  app.get('/openai/deployments', async (request) => {
+  app.get('/openai/deployments', listing, async (request) => {
     checkLegacy(request);
     return { object: 'list', data: (await deployments(request)).map(legacyDeployment) };
   });
-  app.get('/openai/deployments/:id', async (request: IdReq) => {
+  app.get('/openai/deployments/:id', listing, async (request: IdReq) => {
     checkLegacy(request);
     const d = await ctx.store.deployments.get(request.account!.id, request.params.id);
     if (!d) throw errors.deploymentNotFound();
     return legacyDeployment(d);
   });
 
-  app.get('/openai/v1/models', async (request) => ({ object: 'list', data: (await deployments(request)).map(v1Model) }));
-  app.get('/openai/v1/models/:id', async (request: IdReq) => {
+  app.get('/openai/v1/models', models, async (request) => ({ object: 'list', data: (await deployments(request)).map(v1Model) }));
+  app.get('/openai/v1/models/:id', models, async (request: IdReq) => {
     const d = await ctx.store.deployments.get(request.account!.id, request.params.id);
     if (!d) throw errors.deploymentNotFound();
     return v1Model(d);

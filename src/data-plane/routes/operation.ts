@@ -18,9 +18,10 @@ function modelOf(body: unknown): string {
   return model;
 }
 
-export function registerOperation(app: FastifyInstance, suffix: string, handler: OperationHandler): void {
-  app.post(`/openai/deployments/:deployment${suffix}`, (request, reply) =>
+export function registerOperation(app: FastifyInstance, suffix: string, operation: string, handler: OperationHandler): void {
+  const config = { operation };
+  app.post(`/openai/deployments/:deployment${suffix}`, { config }, (request, reply) =>
     handler(request, reply, (request.params as { deployment: string }).deployment),
   );
-  app.post(`/openai/v1${suffix}`, (request, reply) => handler(request, reply, modelOf(request.body)));
+  app.post(`/openai/v1${suffix}`, { config }, (request, reply) => handler(request, reply, modelOf(request.body)));
 }

@@ -1,0 +1,61 @@
+// The one table of what each Lapis operation needs in Azure RBAC terms: exactly one action,
+// either a data action (the /openai data plane) or a control action (the ARM API). Routes name
+// their operation (Fastify route config `operation`), and authorization looks it up here, so
+// the mapping is written once and a route without an entry cannot be authorized.
+//
+// Action strings are Azure's own (MicrosoftDocs/azure-docs, articles/role-based-access-control/
+// permissions/ai-machine-learning.md and management-and-governance.md), so the built-in roles
+// in roles.ts grant them exactly as they do on Azure.
+
+export interface OperationAction {
+  /** The Azure RBAC action, e.g. Microsoft.CognitiveServices/accounts/listKeys/action. */
+  readonly action: string;
+  /** True for a data action (granted only by dataActions), false for a control action. */
+  readonly data: boolean;
+}
+
+const CS = 'Microsoft.CognitiveServices';
+const OPENAI = `${CS}/accounts/OpenAI`;
+const AUTHZ = 'Microsoft.Authorization';
+
+const data = (action: string): OperationAction => ({ action, data: true });
+const control = (action: string): OperationAction => ({ action, data: false });
+
+const table = {
+  // Data plane, checked at the deployment's scope (listings at the account's).
+  'openai.chatCompletions': data(`${OPENAI}/deployments/chat/completions/action`),
+  'openai.completions': data(`${OPENAI}/deployments/completions/action`),
+  'openai.embeddings': data(`${OPENAI}/deployments/embeddings/action`),
+  /** GET /openai/models[/{id}] and /openai/v1/models[/{id}]. */
+  'openai.models.read': data(`${OPENAI}/models/read`),
+  /** GET /openai/deployments[/{id}] (the 2022-12-01 authoring listing). */
+  'openai.deployments.read': data(`${OPENAI}/deployments/read`),
+
+  // Control plane (ARM), checked at the resource's scope (collections at their parent's).
+  /** GET an account, or list accounts of a resource group or subscription. */
+  'accounts.read': control(`${CS}/accounts/read`),
+  /** PUT and PATCH of an account. */
+  'accounts.write': control(`${CS}/accounts/write`),
+  'accounts.delete': control(`${CS}/accounts/delete`),
+  'accounts.listKeys': control(`${CS}/accounts/listKeys/action`),
+  'accounts.regenerateKey': control(`${CS}/accounts/regenerateKey/action`),
+  /** GET a deployment, or list an account's deployments. */
+  'deployments.read': control(`${CS}/accounts/deployments/read`),
+  'deployments.write': control(`${CS}/accounts/deployments/write`),
+  'deployments.delete': control(`${CS}/accounts/deployments/delete`),
+  /** The Azure-AsyncOperation status a deployment PUT points at. */
+  'operationResults.read': control(`${CS}/locations/operationResults/read`),
+  'roleAssignments.read': control(`${AUTHZ}/roleAssignments/read`),
+  'roleAssignments.write': control(`${AUTHZ}/roleAssignments/write`),
+  'roleAssignments.delete': control(`${AUTHZ}/roleAssignments/delete`),
+  'roleDefinitions.read': control(`${AUTHZ}/roleDefinitions/read`),
+} satisfies Record<string, OperationAction>;
+
+export type OperationName = keyof typeof table;
+
+export const ACTIONS: Readonly<Record<OperationName, OperationAction>> = Object.freeze(table);
+
+/** Narrows a route's configured operation name (a plain string in Fastify's config). */
+export function isOperationName(name: unknown): name is OperationName {
+  return typeof name === 'string' && Object.hasOwn(ACTIONS, name);
+}
