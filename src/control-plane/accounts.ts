@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Account } from '../core/index.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
 import { generateAccountKey } from '../identity/index.js';
+import { validateNetworkProperties } from '../network/index.js';
 import { ACCOUNT_TYPE, accountId, checkSubdomain } from './arm.js';
 import { optionalString, readObject, requiredString, stringMap, type Json } from './body.js';
 import { accountRef, baseUrl, checkSubscription, requireAccount, type AccountParams, type ControlPlaneContext } from './context.js';
@@ -78,6 +79,10 @@ function readAccountBody(raw: unknown): AccountBody {
     out.properties = readObject(body.properties, 'properties', 'AccountProperties', ACCOUNT_PROPERTIES);
     const sub = optionalString(out.properties, 'customSubDomainName', 'properties');
     if (sub !== undefined) checkSubdomain(sub);
+    const network = validateNetworkProperties(out.properties);
+    if (network) throw errors.invalidResourceProperties(network);
+    const local = out.properties.disableLocalAuth;
+    if (local !== undefined && typeof local !== 'boolean') throw errors.invalidRequestContent("Error converting value to type 'Boolean'. Path 'properties.disableLocalAuth'.");
   }
   return out;
 }
