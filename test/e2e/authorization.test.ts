@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { AzureOpenAI } from 'openai';
 import type { RunningServer } from '../../src/main.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc.js';
@@ -57,7 +58,7 @@ beforeAll(async () => {
     clients: clients.map((c) => ({ clientId: c, clientSecret: 's', ...(c === 'group-member' ? { claims: { groups: ['team-group'] } } : {}) })),
   });
   state = await newServerState();
-  server = await startInProcess(state, { oidcIssuers: idp.issuer, account: 'acct-a', resourceGroup: 'rg-a' });
+  server = await startInProcess(state, { oidcIssuers: idp.issuer, account: 'acct-a', resourceGroup: 'rg-a', baseDomain: 'lapis.test' });
   for (const [account, subdomain] of [[A, 'acct-a'], [B, 'acct-b']] as const) {
     expect((await admin('PUT', account, { location: 'local', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: subdomain } })).status).toBe(201);
   }
@@ -182,6 +183,27 @@ describe('tenant isolation', () => {
     expect((await call('GET', B, keyA)).status).toBe(401);
   });
 
+  it('routes by Host and never lets a key cross to the account the Host names', async () => {
+    const keyA = (await admin('POST', `${A}/listKeys`)).body.key1;
+    const token = await idp.token('sub-user');
+    const post = (host: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${server.url}/openai/deployments/chat/chat/completions?api-version=2024-10-21`);
+        const req = httpRequest(url, { method: 'POST', headers: { host, 'content-type': 'application/json', ...headers } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(hi));
+      });
+    expect(await post('acct-a.lapis.test', { 'api-key': keyA })).toBe(200);
+    expect(await post('acct-b.lapis.test', { 'api-key': keyA })).toBe(401);
+    expect(await post('nobody.lapis.test', { 'api-key': keyA })).toBe(404);
+    // A token is for the account its Host names: sub-user holds OpenAI User on the whole subscription.
+    expect(await post('acct-b.lapis.test', { authorization: `Bearer ${token}` })).toBe(200);
+    expect(await post('acct-b.lapis.test', { authorization: `Bearer ${await idp.token('dep-user')}` })).toBe(401);
+  });
+
   it("keeps a role on A from reaching B's deployments and keys", async () => {
     const token = await idp.token('User');
     expect((await call('POST', `${B}/listKeys`, token)).status).toBe(403);
@@ -214,5 +236,23 @@ describe('keys', () => {
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({ error: { code: 'AuthenticationTypeDisabled', message: 'Key based authentication is disabled for this resource.' } });
     await admin('PATCH', B, { properties: { disableLocalAuth: false } });
+  });
+});
+
+describe('the break-glass admin token', () => {
+  it('is refused once turned off, while tokens with roles keep managing', async () => {
+    const off = await newServerState();
+    const locked = await startInProcess(off, { oidcIssuers: idp.issuer, adminTokenEnabled: false });
+    try {
+      const res = await fetch(`${locked.url}${A}?api-version=2025-06-01`, { headers: { authorization: `Bearer ${locked.adminToken}` } });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/admin token is disabled/);
+      const asReader = await fetch(`${locked.url}${A}?api-version=2025-06-01`, { headers: { authorization: `Bearer ${await idp.token('Owner')}` } });
+      // No assignment exists on this fresh server: the token is valid, the action is not granted.
+      expect(asReader.status).toBe(403);
+    } finally {
+      await locked.stop();
+      await off.cleanup();
+    }
   });
 });
