@@ -69,7 +69,8 @@ async function bootstrap(server: RunningServer, config: Config, modelPath: strin
 
 function printReady(url: string, key: string, deployment: string): void {
   const curl = [
-    `curl ${url}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21 \\`,
+    // Quoted: an unquoted '?' is a glob in zsh and fish.
+    `curl "${url}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21" \\`,
     `  -H "api-key: ${key}" -H "content-type: application/json" \\`,
     `  -d '{"messages":[{"role":"user","content":"Hello!"}],"max_tokens":32}'`,
   ].join('\n');

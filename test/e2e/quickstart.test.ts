@@ -27,7 +27,7 @@ describe('quick start: lapis serve --model stories260K.gguf', () => {
   it('prints the endpoint, a key and a ready-to-paste curl command', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.key).toMatch(/^[0-9a-f]{64}$/);
-    expect(server.stdout()).toContain(`curl ${server.url}/openai/deployments/default/chat/completions?api-version=2024-10-21`);
+    expect(server.stdout()).toContain(`curl "${server.url}/openai/deployments/default/chat/completions?api-version=2024-10-21"`);
     expect(server.stdout()).toContain(`-H "api-key: ${server.key}"`);
   });
 
