@@ -14,7 +14,7 @@ import { AzureOpenAI, OpenAI } from 'openai';
 import type { RunningServer } from '../../src/main.js';
 import { startSimulatorServer } from '../../src/backends/simulator/index.js';
 import { writeTinyGguf } from '../fixtures/gguf.js';
-import { accountPath, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
+import { adminApi, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
 import { spec } from '../helpers/spec-schemas.js';
 
 let state: ServerState;
@@ -23,34 +23,17 @@ let upstream: { url: string; close(): Promise<void> };
 let models: string;
 let key: string;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}?api-version=2025-06-01`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, any>;
-}
-
-async function deploy(name: string, backend: Record<string, unknown>): Promise<void> {
-  const path = `${accountPath('default')}/deployments/${name}`;
-  await admin('PUT', path, { sku: { name: 'GlobalStandard', capacity: 100 }, properties: { model: { format: 'Lapis', name, version: '1' }, lapis: { backend } } });
-  for (;;) {
-    const d = await admin('GET', path);
-    if (d.properties.provisioningState === 'Succeeded') return;
-    if (d.properties.provisioningState === 'Failed') throw new Error(`${name}: ${JSON.stringify(d.properties.lapis)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let admin: ReturnType<typeof adminApi>['call'];
+let deploy: ReturnType<typeof adminApi>['deploy'];
 
 beforeAll(async () => {
   state = await newServerState();
   server = await startInProcess(state);
+  ({ call: admin, deploy } = adminApi(server));
   models = await mkdtemp(join(tmpdir(), 'lapis-models-'));
   await writeTinyGguf(join(models, 'tiny.gguf'), { name: 'tiny-chatml', contextLength: 4096 });
   upstream = await startSimulatorServer({ host: '127.0.0.1', port: 0, spec: { kind: 'simulator', model: 'upstream-sim' } });
-  await admin('PUT', accountPath('default'), { location: 'local', kind: 'OpenAI', sku: { name: 'S0' } });
-  key = (await admin('POST', `${accountPath('default')}/listKeys`)).key1;
+  key = await adminApi(server).defaultAccountKey();
   await deploy('tiny', { kind: 'llama', modelPath: join(models, 'tiny.gguf') });
   await deploy('sim', { kind: 'simulator', model: 'lapis-simulator' });
   await deploy('upstream', { kind: 'openai-compatible', baseUrl: `${upstream.url}/v1`, model: 'upstream-sim' });

@@ -45,7 +45,7 @@ export async function newServerState(): Promise<ServerState> {
 /** startServer on 127.0.0.1 and a free port, configured from `state` plus overrides. */
 export async function startInProcess(
   state: ServerState,
-  overrides: Partial<Record<SettingName, string | number>> = {},
+  overrides: Partial<Record<SettingName, string | number | boolean>> = {},
 ): Promise<RunningServer> {
   const { config } = loadConfig({ host: '127.0.0.1', port: 0, ...overrides }, { ...state.env });
   return startServer(config);
@@ -118,4 +118,36 @@ export function runCli(state: ServerState, args: string[]): Promise<{ code: numb
 /** The ARM path of an account in the default subscription and resource group. */
 export function accountPath(name: string, resourceGroup = 'lapis'): string {
   return `/subscriptions/${SUBSCRIPTION}/resourceGroups/${resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${name}`;
+}
+
+/** The control plane as the admin sees it: JSON in and out, the api-version filled in. */
+export function adminApi(server: RunningServer) {
+  const call = async (method: string, path: string, body?: unknown, version = '2025-06-01'): Promise<Record<string, any>> => {
+    const res = await fetch(`${server.url}${path}?api-version=${version}`, {
+      method,
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return text ? (JSON.parse(text) as Record<string, any>) : {};
+  };
+  return {
+    call,
+    /** Creates or replaces a deployment of the default account and waits until it serves. */
+    async deploy(name: string, backend: Record<string, unknown>, sku: Record<string, unknown> = { name: 'Standard' }): Promise<void> {
+      const path = `${accountPath('default')}/deployments/${name}`;
+      await call('PUT', path, { sku, properties: { model: { format: 'OpenAI', name, version: '1' }, lapis: { backend } } });
+      for (;;) {
+        const d = await call('GET', path);
+        if (d.properties.provisioningState === 'Succeeded') return;
+        if (d.properties.provisioningState === 'Failed') throw new Error(`${name}: ${JSON.stringify(d.properties.lapis)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    /** Creates the default account and returns its key1. */
+    async defaultAccountKey(): Promise<string> {
+      await call('PUT', accountPath('default'), { location: 'local', kind: 'OpenAI', sku: { name: 'S0' } });
+      return (await call('POST', `${accountPath('default')}/listKeys`)).key1 as string;
+    },
+  };
 }

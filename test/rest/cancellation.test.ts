@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../../src/main.js';
 import { writeTinyGguf } from '../fixtures/gguf.js';
-import { accountPath, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
+import { adminApi, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
 
 let state: ServerState;
 let server: RunningServer;
@@ -19,20 +19,8 @@ let upstream: Server;
 /** Resolves when the upstream sees its client (Lapis) close the streaming request. */
 let upstreamClosed: Promise<void>;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}?api-version=2025-06-01`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, any>;
-}
-
-async function deploy(name: string, backend: Record<string, unknown>): Promise<void> {
-  const path = `${accountPath('default')}/deployments/${name}`;
-  await admin('PUT', path, { sku: { name: 'Standard' }, properties: { model: { format: 'OpenAI', name }, lapis: { backend } } });
-  while ((await admin('GET', path)).properties.provisioningState !== 'Succeeded') await new Promise((r) => setTimeout(r, 20));
-}
+let admin: ReturnType<typeof adminApi>['call'];
+let deploy: ReturnType<typeof adminApi>['deploy'];
 
 function chat(deployment: string, body: Record<string, unknown>, signal?: AbortSignal) {
   return fetch(`${server.url}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`, {
@@ -61,10 +49,10 @@ beforeAll(async () => {
 
   state = await newServerState();
   server = await startInProcess(state);
+  ({ call: admin, deploy } = adminApi(server));
   models = await mkdtemp(join(tmpdir(), 'lapis-models-'));
   await writeTinyGguf(join(models, 'endless.gguf'), { suppressEndTokens: true, contextLength: 4096 });
-  await admin('PUT', accountPath('default'), { location: 'local', kind: 'OpenAI', sku: { name: 'S0' } });
-  key = (await admin('POST', `${accountPath('default')}/listKeys`)).key1;
+  key = await adminApi(server).defaultAccountKey();
   await deploy('slow', { kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, model: 'slow' });
   await deploy('endless', { kind: 'llama', modelPath: join(models, 'endless.gguf'), parallel: 1 });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import type { RunningServer } from '../../src/main.js';
 import { startSimulatorServer } from '../../src/backends/simulator/index.js';
-import { accountPath, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
+import { adminApi, newServerState, startInProcess, type ServerState } from '../helpers/server.js';
 
 let state: ServerState;
 let server: RunningServer;
@@ -13,20 +13,8 @@ let key: string;
 const upstreams: { close(): Promise<void> }[] = [];
 let hang: net.Server;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}?api-version=2025-06-01`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, any>;
-}
-
-async function deploy(name: string, backend: Record<string, unknown>): Promise<void> {
-  const path = `${accountPath('default')}/deployments/${name}`;
-  await admin('PUT', path, { sku: { name: 'Standard' }, properties: { model: { format: 'OpenAI', name }, lapis: { backend } } });
-  while ((await admin('GET', path)).properties.provisioningState !== 'Succeeded') await new Promise((r) => setTimeout(r, 20));
-}
+let admin: ReturnType<typeof adminApi>['call'];
+let deploy: ReturnType<typeof adminApi>['deploy'];
 
 function chat(deployment: string, stream = false) {
   return fetch(`${server.url}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`, {
@@ -39,8 +27,8 @@ function chat(deployment: string, stream = false) {
 beforeAll(async () => {
   state = await newServerState();
   server = await startInProcess(state);
-  await admin('PUT', accountPath('default'), { location: 'local', kind: 'OpenAI', sku: { name: 'S0' } });
-  key = (await admin('POST', `${accountPath('default')}/listKeys`)).key1;
+  ({ call: admin, deploy } = adminApi(server));
+  key = await adminApi(server).defaultAccountKey();
   const throttled = await startSimulatorServer({ spec: { faults: { rateLimit: 1, retryAfterMs: 1500 } } });
   const failing = await startSimulatorServer({ spec: { faults: { serverError: 1 } } });
   upstreams.push(throttled, failing);
