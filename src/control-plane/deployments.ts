@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Account, Deployment } from '../core/index.js';
+import { resolveRaiPolicy, type Account, type Deployment } from '../core/index.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
 import { ACCOUNT_PATH } from './accounts.js';
 import { DEPLOYMENT_TYPE, checkDeploymentName, deploymentId } from './arm.js';
@@ -49,6 +49,10 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
     const account = await requireAccount(ctx, request.params);
     checkDeploymentName(request.params.deploymentName);
     const body = readDeploymentBody(request.body);
+    const raiPolicyName = body.properties.raiPolicyName;
+    if (typeof raiPolicyName === 'string' && !(await resolveRaiPolicy(ctx.store.raiPolicies, account.id, raiPolicyName))) {
+      throw errors.invalidResourceProperties(`The RAI policy '${raiPolicyName}' does not exist in account '${account.name}'.`, 'properties.raiPolicyName');
+    }
     const existing = await ctx.store.deployments.get(account.id, request.params.deploymentName);
     if (existing && (existing.provisioningState === 'Creating' || existing.provisioningState === 'Updating')) {
       throw errors.requestConflict(`Another operation is being performed on deployment '${existing.name}'. Please retry once it has completed.`);

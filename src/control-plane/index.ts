@@ -10,6 +10,8 @@ import type { ControlPlaneContext } from './context.js';
 import { registerDeploymentRoutes } from './deployments.js';
 import { registerKeyRoutes } from './keys.js';
 import { registerOperationRoutes } from './operations.js';
+import { registerRaiBlocklistRoutes } from './rai-blocklists.js';
+import { registerRaiPolicyRoutes } from './rai-policies.js';
 import { registerRoleAssignmentRoutes } from './role-assignments.js';
 import { registerRoleDefinitionRoutes } from './role-definitions.js';
 
@@ -30,6 +32,8 @@ export async function controlPlane(app: FastifyInstance, ctx: ControlPlaneContex
   registerKeyRoutes(app, ctx);
   registerDeploymentRoutes(app, ctx);
   registerOperationRoutes(app, ctx);
+  registerRaiPolicyRoutes(app, ctx);
+  registerRaiBlocklistRoutes(app, ctx);
   registerRoleAssignmentRoutes(app, ctx);
   registerRoleDefinitionRoutes(app, ctx);
 }

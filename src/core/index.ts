@@ -3,3 +3,4 @@ export * from './inference.js';
 export * from './errors.js';
 export * from './store.js';
 export * from './identity.js';
+export * from './safety.js';

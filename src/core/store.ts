@@ -4,6 +4,7 @@
 
 import type { RoleAssignment } from './identity.js';
 import type { Account, AccountRef, Deployment, KeyName, Operation } from './resources.js';
+import type { RaiBlocklist, RaiBlocklistItem, RaiPolicy } from './safety.js';
 
 export interface AccountListFilter {
   subscriptionId: string;
@@ -18,7 +19,7 @@ export interface AccountRepository {
   list(filter: AccountListFilter): Promise<Account[]>;
   /** Another account (of any subscription) that already uses this custom subdomain. */
   findBySubdomain(subdomain: string): Promise<Account | undefined>;
-  /** Deletes the account with its keys and deployments. True if it existed. */
+  /** Deletes the account with its keys, deployments, RAI policies and blocklists. True if it existed. */
   delete(ref: AccountRef): Promise<boolean>;
 }
 
@@ -61,12 +62,37 @@ export interface RoleAssignmentRepository {
   delete(id: string): Promise<boolean>;
 }
 
+export interface RaiPolicyRepository {
+  /** Inserts or replaces the account's policy of this name (case-insensitive). */
+  upsert(policy: RaiPolicy): Promise<void>;
+  /** The account's own policy; built-in ones are not stored (see resolveRaiPolicy). */
+  get(accountId: string, name: string): Promise<RaiPolicy | undefined>;
+  list(accountId: string): Promise<RaiPolicy[]>;
+  delete(accountId: string, name: string): Promise<boolean>;
+}
+
+export interface RaiBlocklistRepository {
+  /** Inserts or replaces the blocklist's own fields; its items stay as they are. */
+  upsert(blocklist: Omit<RaiBlocklist, 'items'>): Promise<void>;
+  /** The blocklist with its items. */
+  get(accountId: string, name: string): Promise<RaiBlocklist | undefined>;
+  list(accountId: string): Promise<RaiBlocklist[]>;
+  /** Deletes the blocklist with its items. True if it existed. */
+  delete(accountId: string, name: string): Promise<boolean>;
+  /** Inserts or replaces items by name (case-insensitive), all or none. False if the blocklist does not exist. */
+  upsertItems(accountId: string, blocklistName: string, items: RaiBlocklistItem[]): Promise<boolean>;
+  /** Deletes the items of these names; returns how many existed. */
+  deleteItems(accountId: string, blocklistName: string, names: string[]): Promise<number>;
+}
+
 export interface Store {
   readonly accounts: AccountRepository;
   readonly keys: KeyRepository;
   readonly deployments: DeploymentRepository;
   readonly operations: OperationRepository;
   readonly roleAssignments: RoleAssignmentRepository;
+  readonly raiPolicies: RaiPolicyRepository;
+  readonly raiBlocklists: RaiBlocklistRepository;
   /** Cheap round trip, for readiness and outage detection. */
   ping(): Promise<void>;
   close(): Promise<void>;

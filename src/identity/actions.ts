@@ -43,6 +43,15 @@ const table = {
   'deployments.read': control(`${CS}/accounts/deployments/read`),
   'deployments.write': control(`${CS}/accounts/deployments/write`),
   'deployments.delete': control(`${CS}/accounts/deployments/delete`),
+  /** GET a content-filter policy (built-in or the account's), or list them. */
+  'raiPolicies.read': control(`${CS}/accounts/raiPolicies/read`),
+  'raiPolicies.write': control(`${CS}/accounts/raiPolicies/write`),
+  'raiPolicies.delete': control(`${CS}/accounts/raiPolicies/delete`),
+  /** GET or list blocklists, and GET or list their items. */
+  'raiBlocklists.read': control(`${CS}/accounts/raiBlocklists/read`),
+  /** PUT a blocklist; PUT or DELETE an item; the batch add and delete of items. */
+  'raiBlocklists.write': control(`${CS}/accounts/raiBlocklists/write`),
+  'raiBlocklists.delete': control(`${CS}/accounts/raiBlocklists/delete`),
   /** The Azure-AsyncOperation status a deployment PUT points at. */
   'operationResults.read': control(`${CS}/locations/operationResults/read`),
   'roleAssignments.read': control(`${AUTHZ}/roleAssignments/read`),

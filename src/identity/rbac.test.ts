@@ -26,6 +26,8 @@ const OPERATIONS: OperationName[] = [
   'openai.chatCompletions', 'openai.completions', 'openai.embeddings', 'openai.models.read', 'openai.deployments.read',
   'accounts.read', 'accounts.write', 'accounts.delete', 'accounts.listKeys', 'accounts.regenerateKey',
   'deployments.read', 'deployments.write', 'deployments.delete', 'operationResults.read',
+  'raiPolicies.read', 'raiPolicies.write', 'raiPolicies.delete',
+  'raiBlocklists.read', 'raiBlocklists.write', 'raiBlocklists.delete',
   'roleAssignments.read', 'roleAssignments.write', 'roleAssignments.delete', 'roleDefinitions.read',
 ];
 
@@ -33,15 +35,16 @@ const OPERATIONS: OperationName[] = [
 //   data plane: chat, completions, embeddings, models read, deployments read |
 //   accounts: read, write, delete, listKeys, regenerateKey |
 //   deployments: read, write, delete; operation status read |
+//   RAI policies: read, write, delete | RAI blocklists (and their items): read, write, delete |
 //   authorization: role assignments read, write, delete; role definitions read
 const EXPECTED: Record<keyof typeof BUILT_IN_ROLE_IDS, string> = {
-  owner:                              'NNNNN YYYYY YYYY YYYY',
-  reader:                             'NNNNN YNNNN YNNY YNNY',
-  cognitiveServicesContributor:       'NNNNN YYYYY YYYY YNNY',
-  cognitiveServicesOpenAIContributor: 'YYYYY YNNNN YYYY YNNY',
-  cognitiveServicesOpenAIUser:        'YYYYY YNNNN YNNY YNNY',
-  cognitiveServicesUsagesReader:      'NNNNN NNNNN NNNN NNNN',
-  cognitiveServicesUser:              'YYYYY YNNYN YNNY NNNN',
+  owner:                              'NNNNN YYYYY YYYY YYY YYY YYYY',
+  reader:                             'NNNNN YNNNN YNNY YNN YNN YNNY',
+  cognitiveServicesContributor:       'NNNNN YYYYY YYYY YYY YYY YNNY',
+  cognitiveServicesOpenAIContributor: 'YYYYY YNNNN YYYY YYY YNN YNNY',
+  cognitiveServicesOpenAIUser:        'YYYYY YNNNN YNNY YNN YNN YNNY',
+  cognitiveServicesUsagesReader:      'NNNNN NNNNN NNNN NNN NNN NNNN',
+  cognitiveServicesUser:              'YYYYY YNNYN YNNY YNN YNN NNNN',
 };
 
 describe('each built-in role against each operation, assigned at the account', () => {

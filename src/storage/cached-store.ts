@@ -1,5 +1,5 @@
 // A read-through cache over the Store for the data plane's hot path: presented key → owner,
-// account by id, deployment by name. Without it every inference request would make three
+// account by id, deployment by name, RAI policy and blocklist by name. Without it every inference request would make three
 // database round trips before any work.
 //
 // Consistency: any write through this store clears the whole cache at once, so a change made
@@ -8,6 +8,7 @@
 // cached too (briefly), so a flood of bad keys does not become a flood of queries.
 
 import type { Account, Deployment } from '../core/resources.js';
+import type { RaiBlocklist, RaiPolicy } from '../core/safety.js';
 import type { KeyMatch, Store } from '../core/store.js';
 
 const MAX_ENTRIES = 10_000;
@@ -57,10 +58,14 @@ export function cachedStore(store: Store, ttlMs: number): Store {
   const keys = new TtlMap<KeyMatch | undefined>(ttlMs);
   const accounts = new TtlMap<Account | undefined>(ttlMs);
   const deployments = new TtlMap<Deployment | undefined>(ttlMs);
+  const raiPolicies = new TtlMap<RaiPolicy | undefined>(ttlMs);
+  const raiBlocklists = new TtlMap<RaiBlocklist | undefined>(ttlMs);
   const clear = () => {
     keys.clear();
     accounts.clear();
     deployments.clear();
+    raiPolicies.clear();
+    raiBlocklists.clear();
   };
   /** Runs a write, then forgets everything cached (also when the write failed half-way). */
   const write = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
@@ -91,6 +96,21 @@ export function cachedStore(store: Store, ttlMs: number): Store {
       delete: write(store.deployments.delete),
     },
     operations: store.operations,
+    // The data path reads a deployment's policy and its blocklists on every request.
+    raiPolicies: {
+      ...store.raiPolicies,
+      get: (accountId, name) => through(raiPolicies, `${accountId}/${name.toLowerCase()}`, () => store.raiPolicies.get(accountId, name)),
+      upsert: write(store.raiPolicies.upsert),
+      delete: write(store.raiPolicies.delete),
+    },
+    raiBlocklists: {
+      ...store.raiBlocklists,
+      get: (accountId, name) => through(raiBlocklists, `${accountId}/${name.toLowerCase()}`, () => store.raiBlocklists.get(accountId, name)),
+      upsert: write(store.raiBlocklists.upsert),
+      delete: write(store.raiBlocklists.delete),
+      upsertItems: write(store.raiBlocklists.upsertItems),
+      deleteItems: write(store.raiBlocklists.deleteItems),
+    },
     // Not cached (authorization reads them fresh); writes still clear the rest, like every write.
     roleAssignments: {
       ...store.roleAssignments,

@@ -15,6 +15,8 @@ import { loadMasterKey } from './master-key.js';
 import { migrate } from './migrator.js';
 import { operationRepository } from './operations.js';
 import { translateFailure, withOutageTranslation } from './outage.js';
+import { raiBlocklistRepository } from './rai-blocklists.js';
+import { raiPolicyRepository } from './rai-policies.js';
 import { roleAssignmentRepository } from './role-assignments.js';
 import { lapisMeta } from './schema.js';
 
@@ -91,6 +93,8 @@ function createStore(database: Database, cipher: SecretCipher): Store {
     deployments: withOutageTranslation(deploymentRepository(db, cipher)),
     operations: withOutageTranslation(operationRepository(db)),
     roleAssignments: withOutageTranslation(roleAssignmentRepository(db)),
+    raiPolicies: withOutageTranslation(raiPolicyRepository(db)),
+    raiBlocklists: withOutageTranslation(raiBlocklistRepository(db)),
     async ping() {
       try {
         await db.execute(sql`select 1`);

@@ -7,7 +7,7 @@
 // casing it was created with, as ARM returns it.
 
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { PrincipalType } from '../core/identity.js';
 import type {
   BackendSpec,
@@ -18,6 +18,7 @@ import type {
   ProvisioningState,
   Sku,
 } from '../core/resources.js';
+import type { RaiContentFilter, RaiCustomBlocklistRef, RaiPolicyMode } from '../core/safety.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -130,4 +131,50 @@ export const roleAssignments = pgTable(
     uniqueIndex('role_assignments_grant_key').on(sql`lower(${t.scope})`, t.roleDefinitionId, t.principalId),
     index('role_assignments_principal_idx').on(t.principalId),
   ],
+);
+
+export const raiPolicies = pgTable(
+  'rai_policies',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    basePolicyName: text('base_policy_name'),
+    mode: text('mode').$type<RaiPolicyMode>().notNull(),
+    contentFilters: jsonb('content_filters').$type<RaiContentFilter[]>().notNull(),
+    customBlocklists: jsonb('custom_blocklists').$type<RaiCustomBlocklistRef[]>().notNull(),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('rai_policies_name_key').on(t.accountId, sql`lower(${t.name})`)],
+);
+
+export const raiBlocklists = pgTable(
+  'rai_blocklists',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('rai_blocklists_name_key').on(t.accountId, sql`lower(${t.name})`)],
+);
+
+export const raiBlocklistItems = pgTable(
+  'rai_blocklist_items',
+  {
+    blocklistId: uuid('blocklist_id')
+      .notNull()
+      .references(() => raiBlocklists.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    pattern: text('pattern').notNull(),
+    isRegex: boolean('is_regex').notNull(),
+  },
+  (t) => [uniqueIndex('rai_blocklist_items_name_key').on(t.blocklistId, sql`lower(${t.name})`)],
 );

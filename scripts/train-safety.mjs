@@ -1,0 +1,285 @@
+#!/usr/bin/env node
+// Trains Lapis's built-in safety classifier on the TRAIN split of /work/shared/eval-data and writes
+// src/safety/classifier/weights/builtin.ts (committed). Usage: node scripts/train-safety.mjs
+//
+// Model: hashed char/word n-grams (src/safety/classifier/features.ts) -> one logistic-regression
+// head per label, trained with Adagrad, fixed seed, deterministic order. Thresholds are chosen on
+// 5-fold out-of-fold (OOF) scores over TRAIN rows: in-sample scores of a model with 2^18 weights
+// are near-perfect and would give useless thresholds. TEST rows are never read for fitting.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { importClassifierModule, SRC_DIR } from '../bench/safety/load-src.mjs';
+import {
+  insertAttack, loadBipia, loadCyberSecEval, loadJackhhao, loadModeration, loadSst, loadToxigen,
+  loadXstest, rng,
+} from '../bench/safety/data.mjs';
+
+const { featurize, segmentDocument, NUM_BUCKETS, HASH_BITS } = await importClassifierModule('features.js');
+
+const SEED = 20240601;
+// Env overrides exist only for the TRAIN-OOF sweep that picked these defaults.
+const EPOCHS = Number(process.env.EPOCHS ?? 16);
+const LR = Number(process.env.LR ?? 0.1);
+const L2 = Number(process.env.L2 ?? 1e-5);
+const FOLDS = 5;
+const HARM = ['hate', 'sexual', 'violence', 'self_harm'];
+const EXTRA = ['sexual_minors', 'hate_threat', 'violence_graphic'];
+const HEADS = [...HARM, ...EXTRA, 'jailbreak', 'indirect_attack'];
+const H = HEADS.length;
+const t0 = Date.now();
+
+// ---------------------------------------------------------------- examples (TRAIN only)
+/** @type {{text:string, y:Record<string,number>, fold:number, src:string, doc?:boolean}[]} */
+const ex = [];
+const foldOf = (key) => createHash('sha256').update(key).digest()[1] % FOLDS;
+const allZero = (heads) => Object.fromEntries(heads.map((h) => [h, 0]));
+const push = (text, y, src, foldKey = text, doc = false, evalOnly = false) =>
+  ex.push({ text, y, src, fold: foldOf(foldKey), doc, evalOnly });
+
+for (const r of loadModeration()) {
+  if (r.split !== 'train') continue;
+  const L = r.labels;
+  const y = { jailbreak: 0, indirect_attack: 0 };
+  // HR (harassment) has no Azure category; left out rather than folded into hate.
+  const pair = (head, base, extra, extraHead) => {
+    if (base in L || extra in L) y[head] = L[base] === 1 || L[extra] === 1 ? 1 : 0;
+    if (extra in L) y[extraHead] = L[extra];
+  };
+  pair('hate', 'H', 'H2', 'hate_threat');
+  pair('sexual', 'S', 'S3', 'sexual_minors');
+  pair('violence', 'V', 'V2', 'violence_graphic');
+  if ('SH' in L) y.self_harm = L.SH;
+  push(r.text, y, 'moderation');
+}
+for (const r of loadToxigen()) {
+  if (r.split !== 'train') continue;
+  const y = r.hate ? { hate: 1 } : allZero([...HARM, ...EXTRA]);
+  push(r.text, { ...y, jailbreak: 0, indirect_attack: 0 }, 'toxigen');
+}
+const XS_VIOLENCE = ['contrast_homonyms', 'contrast_figurative_language', 'contrast_safe_targets', 'contrast_safe_contexts'];
+for (const r of loadXstest()) {
+  if (r.split !== 'train') continue;
+  let y;
+  if (r.label === 'safe' || r.type === 'contrast_privacy') y = allZero([...HARM, ...EXTRA]);
+  else if (XS_VIOLENCE.includes(r.type)) y = { violence: 1 };
+  else if (r.type === 'contrast_discr') y = { hate: 1 };
+  else y = {}; // contrast_definitions / historical_events: category depends on the row; skipped.
+  push(r.text, { ...y, jailbreak: 0 }, r.label === 'safe' ? 'xstest_safe' : 'xstest_unsafe');
+}
+for (const r of loadSst()) {
+  if (r.split !== 'train') continue;
+  const y = r.category ? { [r.category]: 1, ...(r.category === 'sexual' ? { sexual_minors: 1 } : {}) } : allZero(HARM);
+  push(r.text, { ...y, jailbreak: 0 }, 'sst');
+}
+for (const r of loadJackhhao()) {
+  if (r.split !== 'train') continue;
+  // Benign OpenOrca/GPTeacher prompts are harm negatives; jailbreak prompts' harm is unknown.
+  push(r.text, r.jailbreak ? { jailbreak: 1 } : { ...allZero(HARM), jailbreak: 0 }, r.jailbreak ? 'jb_jailbreak' : 'jb_benign');
+}
+for (const r of loadCyberSecEval()) {
+  if (r.split !== 'train') continue;
+  if (r.type === 'direct') push(r.text, { jailbreak: 1 }, 'cse_direct');
+  else push(r.text, { indirect_attack: 1 }, 'cse_indirect', r.text, true);
+}
+// BIPIA: clean emails (documents and their segments) are negatives; attack strings' segments are
+// positives. Emails with an attack inserted are NOT trained on (they contain a whole clean email,
+// so a linear model would learn "email text = attack"); they only score the OOF threshold. Each
+// train attack goes into 3 random train emails, one per position. Folds follow the email for clean
+// rows and the attack for assembled rows.
+const bipia = loadBipia();
+const emails = bipia.emails.filter((e) => e.split === 'train');
+const attacks = bipia.attacks.filter((a) => a.split === 'train');
+for (const e of emails) {
+  push(e.text, { ...allZero(HARM), jailbreak: 0, indirect_attack: 0 }, 'bipia_clean', e.text, true);
+  for (const s of segmentDocument(e.text)) push(s, { indirect_attack: 0 }, 'bipia_clean_seg', e.text);
+}
+const pick = rng(SEED);
+for (const a of attacks) {
+  for (const s of segmentDocument(a.text)) push(s, { indirect_attack: 1 }, 'bipia_attack_seg', a.text);
+  for (const pos of ['start', 'middle', 'end']) {
+    const e = emails[Math.floor(pick() * emails.length)];
+    push(insertAttack(e.text, a.text, pos), { indirect_attack: 1 }, 'bipia_injected', a.text, true, true);
+  }
+}
+const X = ex.map((e) => featurize(e.text));
+const docSegs = ex.map((e) => (e.doc ? segmentDocument(e.text).map((s) => featurize(s)) : null));
+console.log(`examples: ${ex.length} (TRAIN split only), featurized in ${Date.now() - t0} ms`);
+
+// ---------------------------------------------------------------- training
+function trainHead(head, rows) {
+  const w = new Float32Array(NUM_BUCKETS);
+  const G = new Float32Array(NUM_BUCKETS);
+  let b = 0;
+  let Gb = 0;
+  const pos = rows.filter((i) => ex[i].y[head] === 1).length;
+  const neg = rows.length - pos;
+  // Balanced class weights: rare positives (self_harm, hate_threat) still move the weights.
+  const cw = [rows.length / (2 * Math.max(1, neg)), rows.length / (2 * Math.max(1, pos))];
+  const order = rows.slice();
+  const r = rng(SEED ^ (HEADS.indexOf(head) * 7919));
+  for (let ep = 0; ep < EPOCHS; ep++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const k of order) {
+      const { idx, val } = X[k];
+      const y = ex[k].y[head];
+      let z = b;
+      for (let j = 0; j < idx.length; j++) z += w[idx[j]] * val[j];
+      const g = (1 / (1 + Math.exp(-z)) - y) * cw[y];
+      for (let j = 0; j < idx.length; j++) {
+        const f = idx[j];
+        const gi = g * val[j] + L2 * w[f];
+        G[f] += gi * gi;
+        w[f] -= (LR * gi) / Math.sqrt(G[f] + 1e-8);
+      }
+      Gb += g * g;
+      b -= (LR * g) / Math.sqrt(Gb + 1e-8);
+    }
+  }
+  return { w, b };
+}
+const dot = (m, { idx, val }) => {
+  let z = m.b;
+  for (let j = 0; j < idx.length; j++) z += m.w[idx[j]] * val[j];
+  return 1 / (1 + Math.exp(-z));
+};
+// Documents are scored like detectIndirectAttack(): the max over the whole text and its segments.
+const scoreEx = (m, head, k) =>
+  head === 'indirect_attack' && docSegs[k] ? Math.max(dot(m, X[k]), ...docSegs[k].map((s) => dot(m, s))) : dot(m, X[k]);
+
+const rowsFor = (head, evalToo = false) =>
+  ex.map((_, i) => i).filter((i) => ex[i].y[head] !== undefined && (evalToo || !ex[i].evalOnly));
+
+// ---------------------------------------------------------------- thresholds from OOF scores
+function prf(scores, labels, t) {
+  let tp = 0, fp = 0, fn = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i] >= t) labels[i] ? tp++ : fp++;
+    else if (labels[i]) fn++;
+  }
+  const p = tp + fp ? tp / (tp + fp) : 1;
+  const r = tp + fn ? tp / (tp + fn) : 0;
+  return { p, r, f1: p + r ? (2 * p * r) / (p + r) : 0 };
+}
+const candidates = (scores) => [...new Set(scores)].sort((a, b) => a - b);
+function bestF1(scores, labels) {
+  let best = { t: 0.5, f1: -1 };
+  for (const t of candidates(scores)) {
+    const m = prf(scores, labels, t);
+    if (m.f1 > best.f1) best = { t, ...m };
+  }
+  return best;
+}
+/** Smallest threshold >= floor whose precision reaches target (else the highest-precision one). */
+function atPrecision(scores, labels, target, floor) {
+  let fallback = { t: floor, p: -1 };
+  for (const t of candidates(scores).filter((t) => t >= floor)) {
+    const m = prf(scores, labels, t);
+    if (m.p >= target && m.r > 0) return t;
+    if (m.p > fallback.p) fallback = { t, p: m.p };
+  }
+  return fallback.t;
+}
+/** Smallest threshold whose false-positive rate over `neg` scores is <= fpr. */
+function atFpr(neg, fpr) {
+  const s = neg.slice().sort((a, b) => b - a);
+  const allowed = Math.floor(fpr * s.length);
+  return (s[allowed] ?? 0) + 1e-6;
+}
+
+const oof = Object.fromEntries(HEADS.map((h) => [h, new Map()]));
+for (let f = 0; f < FOLDS; f++) {
+  for (const head of HEADS) {
+    const rows = rowsFor(head, true);
+    const m = trainHead(head, rows.filter((i) => ex[i].fold !== f && !ex[i].evalOnly));
+    for (const i of rows) if (ex[i].fold === f) oof[head].set(i, scoreEx(m, head, i));
+  }
+}
+console.log(`5-fold OOF done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+const thresholds = {};
+const fmt = (x) => x.toFixed(3);
+console.log('\nTRAIN-split figures (5-fold out-of-fold scores):');
+for (const head of HEADS) {
+  const ids = [...oof[head].keys()];
+  const s = ids.map((i) => oof[head].get(i));
+  const y = ids.map((i) => ex[i].y[head]);
+  const best = bestF1(s, y);
+  if (HARM.includes(head)) {
+    // low = max-F1 point; medium = precision >= 0.85; high = precision >= 0.95 (all on OOF TRAIN).
+    const low = best.t;
+    const medium = atPrecision(s, y, 0.85, low);
+    const high = Math.max(medium, atPrecision(s, y, 0.95, medium));
+    thresholds[head] = { low, medium, high };
+    const m = prf(s, y, medium);
+    console.log(`  ${head.padEnd(16)} n=${ids.length} pos=${y.filter(Boolean).length}  @low P=${fmt(best.p)} R=${fmt(best.r)} F1=${fmt(best.f1)}  @medium P=${fmt(m.p)} R=${fmt(m.r)}  t=${fmt(low)}/${fmt(medium)}/${fmt(high)}`);
+  } else if (head === 'jailbreak') {
+    // FPR <= 0.02 on benign jackhhao TRAIN rows (goal is <= 0.03 on TEST; 0.01 margin for noise).
+    const neg = ids.filter((i) => ex[i].src === 'jb_benign').map((i) => oof[head].get(i));
+    const t = atFpr(neg, 0.02);
+    thresholds[head] = { detect: t };
+    const pos = ids.filter((i) => ex[i].y[head] === 1);
+    const tpr = pos.filter((i) => oof[head].get(i) >= t).length / pos.length;
+    console.log(`  ${head.padEnd(16)} n=${ids.length} pos=${pos.length}  TPR=${fmt(tpr)} at benign FPR<=0.02  t=${fmt(t)}`);
+  } else if (head === 'indirect_attack') {
+    // FPR <= 0.03 on clean TRAIN emails, scored as whole documents (max over segments).
+    const neg = ids.filter((i) => ex[i].src === 'bipia_clean').map((i) => oof[head].get(i));
+    const t = atFpr(neg, 0.03);
+    thresholds[head] = { detect: t };
+    const pos = ids.filter((i) => ex[i].src === 'bipia_injected');
+    const tpr = pos.filter((i) => oof[head].get(i) >= t).length / pos.length;
+    console.log(`  ${head.padEnd(16)} n=${ids.length} injected=${pos.length} clean=${neg.length}  TPR=${fmt(tpr)} at clean-email FPR<=0.03  t=${fmt(t)}`);
+  } else {
+    // Extra heads only push a detected harm to high; one with OOF F1 < 0.5 would add noise (e.g. adult content pushed to "minors"), so it is
+    // switched off (threshold 2 is unreachable for a probability).
+    thresholds[head] = { detect: best.f1 >= 0.5 ? best.t : 2 };
+    console.log(`  ${head.padEnd(16)} n=${ids.length} pos=${y.filter(Boolean).length}  P=${fmt(best.p)} R=${fmt(best.r)} F1=${fmt(best.f1)}  t=${fmt(best.t)}${best.f1 < 0.5 ? ' (disabled)' : ''}`);
+  }
+}
+const xsSafe = ex.map((_, i) => i).filter((i) => ex[i].src === 'xstest_safe');
+const xsFlag = xsSafe.filter((i) => HARM.some((h) => (oof[h].get(i) ?? 0) >= thresholds[h].medium)).length;
+console.log(`  XSTest safe (TRAIN, OOF) flagged at medium: ${xsFlag}/${xsSafe.length}`);
+
+if (process.env.SWEEP) process.exit(0);
+
+// ---------------------------------------------------------------- final model, int8 export
+const final = HEADS.map((h) => trainHead(h, rowsFor(h)));
+// Interleaved [bucket * H + head] so classify() reads one cache line per feature.
+const q = new Int8Array(NUM_BUCKETS * H);
+const scales = final.map((m) => {
+  let max = 0;
+  for (const v of m.w) max = Math.max(max, Math.abs(v));
+  return max / 127 || 1;
+});
+for (let h = 0; h < H; h++) {
+  const { w } = final[h];
+  for (let f = 0; f < NUM_BUCKETS; f++) q[f * H + h] = Math.round(w[f] / scales[h]);
+}
+let maxDiff = 0;
+for (let h = 0; h < H; h++) {
+  for (const i of rowsFor(HEADS[h]).slice(0, 400)) {
+    let z = final[h].b;
+    const { idx, val } = X[i];
+    for (let j = 0; j < idx.length; j++) z += q[idx[j] * H + h] * scales[h] * val[j];
+    maxDiff = Math.max(maxDiff, Math.abs(1 / (1 + Math.exp(-z)) - dot(final[h], X[i])));
+  }
+}
+console.log(`\nint8 quantization: max |p_float - p_int8| over sampled TRAIN rows = ${maxDiff.toFixed(4)}`);
+
+const blob = gzipSync(Buffer.from(q.buffer), { level: 9 }).toString('base64');
+const meta = {
+  version: 1, hashBits: HASH_BITS, heads: HEADS, scales: scales.map((s) => Math.fround(s)),
+  bias: final.map((m) => Math.fround(m.b)), thresholds,
+  trainedOn: 'TRAIN split of /work/shared/eval-data (sha256(text)[0] % 5 !== 0)',
+};
+const out = join(SRC_DIR, 'weights/builtin.ts');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `// GENERATED by scripts/train-safety.mjs: do not edit. int8 weights, gzip, base64.\n` +
+  `export const BUILTIN_META = ${JSON.stringify(meta, null, 2)} as const;\n\n` +
+  `export const BUILTIN_WEIGHTS_B64 =\n  '${blob}';\n`);
+console.log(`wrote ${out} (${(blob.length / 1024).toFixed(0)} KiB base64) in ${((Date.now() - t0) / 1000).toFixed(1)} s total`);
