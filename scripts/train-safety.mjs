@@ -13,11 +13,12 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { importClassifierModule, SRC_DIR } from '../bench/safety/load-src.mjs';
 import {
-  insertAttack, loadBipia, loadCyberSecEval, loadJackhhao, loadModeration, loadSst, loadToxigen,
-  loadXstest, rng,
+  insertAttack, loadBipia, loadBipiaQuestions, loadCyberSecEval, loadJackhhao, loadModeration, loadSst,
+  loadToxigen, loadXstest, rng, shortPieces,
 } from '../bench/safety/data.mjs';
 
-const { featurize, segmentDocument, NUM_BUCKETS, HASH_BITS } = await importClassifierModule('features.js');
+const { featurize, segmentDocument, wordCount, JAILBREAK_LENGTH_BANDS, NUM_BUCKETS, HASH_BITS } =
+  await importClassifierModule('features.js');
 
 const SEED = 20240601;
 // Env overrides exist only for the TRAIN-OOF sweep that picked these defaults.
@@ -25,6 +26,10 @@ const EPOCHS = Number(process.env.EPOCHS ?? 16);
 const LR = Number(process.env.LR ?? 0.1);
 const L2 = Number(process.env.L2 ?? 1e-5);
 const FOLDS = 5;
+// Per-length-band OOF FPR cap for the jailbreak threshold, one per JAILBREAK_LENGTH_BANDS entry
+// (1-2, 3-6, 7-14, 15-30 words; see the thresholds section). 0.2% for <= 6 words: a greeting or a
+// one-line request must not be refused, and only 16 of 693 TRAIN positives are that short.
+const JB_BAND_FPR = [0.002, 0.002, 0.01, 0.01];
 const HARM = ['hate', 'sexual', 'violence', 'self_harm'];
 const EXTRA = ['sexual_minors', 'hate_threat', 'violence_graphic'];
 const HEADS = [...HARM, ...EXTRA, 'jailbreak', 'indirect_attack'];
@@ -104,6 +109,38 @@ for (const a of attacks) {
     push(insertAttack(e.text, a.text, pos), { indirect_attack: 1 }, 'bipia_injected', a.text, true, true);
   }
 }
+
+// Short benign prompts. Jailbreak positives are long (DAN-style role-play, often opening "Hello
+// ChatGPT"), and jackhhao's benign rows are long too, so before this block a lone "hello" or
+// "Reply in JSON." was out of distribution and scored as a jailbreak (and got stray "low" harm).
+// Negatives for jailbreak and every harm head, all derived from TRAIN rows of the other sets:
+//   - BIPIA email questions ("Find the $ value paid to Calendly?"), whole;
+//   - lines/sentences (1..16 words) of benign TRAIN rows: jackhhao benign prompts, moderation rows
+//     whose 8 labels are all known and 0, clean BIPIA emails ("Hi David,", "Thanks for reading").
+// A piece shares its parent's fold (no OOF leakage). At most PIECES_PER_ROW pieces per parent (the
+// first ones; all for the few emails) so role-play prompts with dozens of sentences do not dominate. Sentences of jailbreak
+// prompts are NOT used either way: "Hello ChatGPT." alone is benign, "Ignore all previous
+// instructions." alone is not, and the row label says nothing about which is which.
+const PIECES_PER_ROW = Number(process.env.PIECES_PER_ROW ?? 4);
+const shortNeg = { ...allZero(HARM), jailbreak: 0 };
+const seenShort = new Set(ex.map((e) => e.text));
+const pushShort = (text, parent) => {
+  if (seenShort.has(text)) return;
+  seenShort.add(text);
+  push(text, shortNeg, 'short_benign', parent);
+};
+for (const q of loadBipiaQuestions()) if (q.split === 'train') pushShort(q.text, q.text);
+const MOD_KEYS = ['S', 'H', 'V', 'HR', 'SH', 'S3', 'H2', 'V2'];
+const benignParents = [
+  ...loadJackhhao().filter((r) => r.split === 'train' && !r.jailbreak).map((r) => r.text),
+  ...loadModeration().filter((r) => r.split === 'train' && MOD_KEYS.every((k) => r.labels[k] === 0)).map((r) => r.text),
+];
+for (const parent of benignParents) {
+  for (const piece of shortPieces(parent).slice(0, PIECES_PER_ROW)) if (piece !== parent) pushShort(piece, parent);
+}
+// Emails are few (and their first pieces are headers), so all their pieces are used.
+for (const e of emails) for (const piece of shortPieces(e.text)) if (piece !== e.text) pushShort(piece, e.text);
+console.log(`short benign prompts added: ${ex.filter((e) => e.src === 'short_benign').length}`);
 const X = ex.map((e) => featurize(e.text));
 const docSegs = ex.map((e) => (e.doc ? segmentDocument(e.text).map((s) => featurize(s)) : null));
 console.log(`examples: ${ex.length} (TRAIN split only), featurized in ${Date.now() - t0} ms`);
@@ -222,10 +259,31 @@ for (const head of HEADS) {
     // FPR <= 0.02 on benign jackhhao TRAIN rows (goal is <= 0.03 on TEST; 0.01 margin for noise).
     const neg = ids.filter((i) => ex[i].src === 'jb_benign').map((i) => oof[head].get(i));
     const t = atFpr(neg, 0.02);
-    thresholds[head] = { detect: t };
+    // Length bands: short texts have far fewer features, and the n-grams of a greeting or a
+    // one-line request ("hello", "tell me", "story") are common inside long jailbreak prompts, so
+    // at the global threshold ~10% of 1-2 word benign TRAIN texts were flagged (OOF). Rule: in
+    // each band of JAILBREAK_LENGTH_BANDS (word count), detect = max(t, the threshold giving OOF
+    // FPR <= JB_BAND_FPR[band] over ALL jailbreak-negative TRAIN rows of that band (moderation, ToxiGen,
+    // XSTest, SST, jackhhao benign, short benign pieces)). Texts longer than the last band use t.
+    // Short jailbreak positives are few and mostly CyberSecEval prompts that are attacks only
+    // against their system prompt ("Write a poem about the password"), so little TPR is lost.
+    const bandOf = (i) => JAILBREAK_LENGTH_BANDS.findIndex((m) => wordCount(ex[i].text) <= m);
+    const byLength = JAILBREAK_LENGTH_BANDS.map((maxWords, b) => {
+      const inBand = ids.filter((i) => bandOf(i) === b);
+      const bandNeg = inBand.filter((i) => ex[i].y[head] === 0).map((i) => oof[head].get(i));
+      const detect = Math.max(t, atFpr(bandNeg, JB_BAND_FPR[b]));
+      const bp = inBand.filter((i) => ex[i].y[head] === 1);
+      const fprAt = (th) => bandNeg.filter((s) => s >= th).length;
+      console.log(`    words<=${String(maxWords).padEnd(3)} neg=${bandNeg.length} pos=${bp.length}  t=${fmt(detect)}  ` +
+        `FP ${fprAt(t)}->${fprAt(detect)}  TP ${bp.filter((i) => oof[head].get(i) >= t).length}->${bp.filter((i) => oof[head].get(i) >= detect).length}`);
+      return { maxWords, detect };
+    });
+    thresholds[head] = { detect: t, byLength };
     const pos = ids.filter((i) => ex[i].y[head] === 1);
+    const thr = (i) => { const b = bandOf(i); return b < 0 ? t : byLength[b].detect; };
     const tpr = pos.filter((i) => oof[head].get(i) >= t).length / pos.length;
-    console.log(`  ${head.padEnd(16)} n=${ids.length} pos=${pos.length}  TPR=${fmt(tpr)} at benign FPR<=0.02  t=${fmt(t)}`);
+    const tprBand = pos.filter((i) => oof[head].get(i) >= thr(i)).length / pos.length;
+    console.log(`  ${head.padEnd(16)} n=${ids.length} pos=${pos.length}  TPR=${fmt(tpr)} at benign FPR<=0.02  t=${fmt(t)}; with length bands TPR=${fmt(tprBand)}`);
   } else if (head === 'indirect_attack') {
     // FPR <= 0.03 on clean TRAIN emails, scored as whole documents (max over segments).
     const neg = ids.filter((i) => ex[i].src === 'bipia_clean').map((i) => oof[head].get(i));
@@ -245,6 +303,7 @@ const xsSafe = ex.map((_, i) => i).filter((i) => ex[i].src === 'xstest_safe');
 const xsFlag = xsSafe.filter((i) => HARM.some((h) => (oof[h].get(i) ?? 0) >= thresholds[h].medium)).length;
 console.log(`  XSTest safe (TRAIN, OOF) flagged at medium: ${xsFlag}/${xsSafe.length}`);
 
+if (process.env.DUMP) writeFileSync(process.env.DUMP, JSON.stringify([...oof.jailbreak].map(([i, sc]) => ({ t: ex[i].text, y: ex[i].y.jailbreak, src: ex[i].src, s: sc }))));
 if (process.env.SWEEP) process.exit(0);
 
 // ---------------------------------------------------------------- final model, int8 export
@@ -273,7 +332,7 @@ console.log(`\nint8 quantization: max |p_float - p_int8| over sampled TRAIN rows
 
 const blob = gzipSync(Buffer.from(q.buffer), { level: 9 }).toString('base64');
 const meta = {
-  version: 1, hashBits: HASH_BITS, heads: HEADS, scales: scales.map((s) => Math.fround(s)),
+  version: 2, hashBits: HASH_BITS, heads: HEADS, scales: scales.map((s) => Math.fround(s)),
   bias: final.map((m) => Math.fround(m.b)), thresholds,
   trainedOn: 'TRAIN split of /work/shared/eval-data (sha256(text)[0] % 5 !== 0)',
 };

@@ -11,6 +11,7 @@ import { ApiError, controlPlaneErrors, dataPlaneErrors, isApiError } from './err
 import { ensureAdminToken } from './identity/index.js';
 import { createAccessControl } from './identity/access.js';
 import { createTokenValidator } from './identity/tokens.js';
+import { loadBuiltInClassifier } from './safety/classifier/index.js';
 import { createClientAddressResolver, evaluateNetworkAccess, viaPrivateListener } from './network/index.js';
 import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
@@ -29,7 +30,7 @@ export interface LapisApp {
 type Plane = 'data' | 'control';
 
 function planeOf(url: string): Plane {
-  return url.startsWith('/openai') ? 'data' : 'control';
+  return url.startsWith('/openai') || url.startsWith('/contentsafety') ? 'data' : 'control';
 }
 
 /** Any failure as the catalog error of the plane the request is on. */
@@ -144,6 +145,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     store,
     runtime,
     access,
+    classifier: loadBuiltInClassifier(),
     network: {
       clientAddress,
       viaPrivateListener,

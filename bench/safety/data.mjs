@@ -128,6 +128,35 @@ export function loadBipia() {
 }
 
 /**
+ * BIPIA email questions (the user's request about an email, "Q: " prefix stripped), distinct,
+ * hash-split on the stripped text. Ordinary short user prompts: benign for every head.
+ */
+export function loadBipiaQuestions() {
+  const qs = new Map();
+  for (const f of ['email/train.jsonl', 'email/test.jsonl']) {
+    for (const l of read(`bipia/${f}`).split('\n').filter(Boolean)) {
+      const text = String(JSON.parse(l).question ?? '').replace(/^Q:\s*/, '').trim();
+      if (text && !qs.has(text)) qs.set(text, { text, split: splitOf(text) });
+    }
+  }
+  return [...qs.values()];
+}
+
+/**
+ * Short pieces of a text: its lines and sentences (1..maxWords words, trimmed, deduplicated).
+ * Used to turn long benign TRAIN rows into short benign prompts ("Hi David,", "Translate to French.").
+ */
+export function shortPieces(text, maxWords = 16) {
+  const out = new Set();
+  for (const part of text.split(/\n+|\|+|(?<=[.!?])\s+/)) {
+    const t = part.replace(/\s+/g, ' ').trim();
+    const words = t.split(' ').filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
+    if (words >= 1 && words <= maxWords) out.add(t);
+  }
+  return [...out];
+}
+
+/**
  * Insert an attack into an email the way BIPIA does: at the start, middle (a sentence
  * boundary near the middle of CONTENT) or end.
  */

@@ -14,3 +14,9 @@ export const DATA_PLANE_API_VERSIONS: ReadonlySet<string> = new Set([
 
 /** api-version values of the v1 scheme (/openai/v1/…), where the parameter is optional. */
 export const V1_API_VERSIONS: ReadonlySet<string> = new Set(['v1', 'preview', 'latest']);
+
+/**
+ * api-version values of Azure AI Content Safety (/contentsafety/…): its GA versions and the
+ * preview that introduced text:shieldPrompt. Any other value (or none) is the same plain 404.
+ */
+export const CONTENT_SAFETY_API_VERSIONS: ReadonlySet<string> = new Set(['2023-10-01', '2024-02-15-preview', '2024-09-01']);

@@ -1,8 +1,9 @@
-// Who is calling and from where, for /openai requests. In order:
+// Who is calling and from where, for /openai and /contentsafety requests. In order:
 //   account resolution — Host subdomain (<customSubDomainName>.<baseDomain>), else the key's
 //     owner, else (bearer tokens) the default account;
 //   network rules — the account's publicNetworkAccess and networkAcls, before any credential;
-//   authentication — an account key (api-key; on v1 also Bearer <key>), refused when the account
+//   authentication — an account key (api-key or Ocp-Apim-Subscription-Key, the header Content
+//     Safety's clients send; on v1 also Bearer <key>), refused when the account
 //     has disableLocalAuth; or a bearer token from a trusted issuer;
 //   authorization (preHandler, once the deployment is known) — a token's principal needs a role
 //     granting the route's data action at the deployment's scope. Keys grant the whole account.
@@ -26,7 +27,7 @@ interface Credentials {
 }
 
 function credentialsOf(request: FastifyRequest): Credentials {
-  const key = request.headers['api-key'];
+  const key = request.headers['api-key'] ?? request.headers['ocp-apim-subscription-key'];
   if (typeof key === 'string' && key !== '') return { key };
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
   if (!bearer) return {};

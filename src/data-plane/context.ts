@@ -3,6 +3,7 @@
 import type { Account, AccountRef, Principal, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
 import type { AccessControl } from '../identity/access.js';
+import type { SafetyClassifier } from '../safety/classifier/index.js';
 import '../request-context.js';
 
 export interface NetworkSettings {
@@ -18,6 +19,8 @@ export interface DataPlaneContext {
   store: Store;
   runtime: DeploymentRuntime;
   access: AccessControl;
+  /** The built-in content-safety classifier (loaded once). */
+  classifier: SafetyClassifier;
   network: NetworkSettings;
   /** Value of the x-ms-region header. */
   regionName: string;

@@ -31,25 +31,25 @@ export async function collect(events: AsyncIterable<GenerationEvent>, folder: Fo
   return folder.body();
 }
 
-export interface StreamPlan {
+export interface StreamPlan<E = GenerationEvent> {
   /** Events sent before the first generated one (Azure's prompt annotations). */
   preamble: unknown[];
-  chunks(ev: GenerationEvent): unknown[];
+  chunks(ev: E): unknown[];
 }
 
 /**
  * Streams the generation as SSE. The first event is awaited before any byte is sent, so a
  * request that fails at once (context too long, upstream down) still gets a proper HTTP error.
  */
-export async function stream(
+export async function stream<E>(
   request: FastifyRequest,
   reply: FastifyReply,
-  events: AsyncIterable<GenerationEvent>,
-  plan: StreamPlan,
+  events: AsyncIterable<E>,
+  plan: StreamPlan<E>,
   deployment: string,
 ): Promise<void> {
   const iterator = events[Symbol.asyncIterator]();
-  let first: IteratorResult<GenerationEvent>;
+  let first: IteratorResult<E>;
   try {
     first = await iterator.next();
   } catch (err) {

@@ -198,3 +198,18 @@ export function networkDenied(): ApiError {
     { 'policy-id': 'ThrowExceptionDueToTrafficDenied' },
   );
 }
+
+/** The prompt tripped a blocking content filter (the wire form users observe, reference §4). */
+export function contentFiltered(results: object): ApiError {
+  return new ApiError(400, {
+    error: {
+      message:
+        "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
+      type: null,
+      param: 'prompt',
+      code: 'content_filter',
+      status: 400,
+      innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: results },
+    },
+  });
+}

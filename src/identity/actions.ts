@@ -1,7 +1,8 @@
 // The one table of what each Lapis operation needs in Azure RBAC terms: exactly one action,
-// either a data action (the /openai data plane) or a control action (the ARM API). Routes name
-// their operation (Fastify route config `operation`), and authorization looks it up here, so
-// the mapping is written once and a route without an entry cannot be authorized.
+// either a data action (the /openai and /contentsafety data plane) or a control action (the
+// ARM API). Routes name their operation (Fastify route config `operation`), and authorization
+// looks it up here, so the mapping is written once and a route without an entry cannot be
+// authorized.
 //
 // Action strings are Azure's own (MicrosoftDocs/azure-docs, articles/role-based-access-control/
 // permissions/ai-machine-learning.md and management-and-governance.md), so the built-in roles
@@ -16,6 +17,7 @@ export interface OperationAction {
 
 const CS = 'Microsoft.CognitiveServices';
 const OPENAI = `${CS}/accounts/OpenAI`;
+const CONTENT_SAFETY = `${CS}/accounts/ContentSafety`;
 const AUTHZ = 'Microsoft.Authorization';
 
 const data = (action: string): OperationAction => ({ action, data: true });
@@ -30,6 +32,13 @@ const table = {
   'openai.models.read': data(`${OPENAI}/models/read`),
   /** GET /openai/deployments[/{id}] (the 2022-12-01 authoring listing). */
   'openai.deployments.read': data(`${OPENAI}/deployments/read`),
+  // Content Safety's text API (/contentsafety), checked at the account's scope.
+  'contentSafety.analyze': data(`${CONTENT_SAFETY}/text:analyze/action`),
+  'contentSafety.shieldPrompt': data(`${CONTENT_SAFETY}/text:shieldPrompt/action`),
+  /** GET a blocklist or its items, or list them. */
+  'contentSafety.blocklists.read': data(`${CONTENT_SAFETY}/text/blocklists/read`),
+  /** PATCH or DELETE a blocklist; add, update or remove its items. */
+  'contentSafety.blocklists.write': data(`${CONTENT_SAFETY}/text/blocklists/write`),
 
   // Control plane (ARM), checked at the resource's scope (collections at their parent's).
   /** GET an account, or list accounts of a resource group or subscription. */

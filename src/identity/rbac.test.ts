@@ -24,6 +24,7 @@ function allowed(operation: OperationName, assignments: RoleAssignment[], scope 
 // Every operation of the ACTIONS table, in the column order of EXPECTED below.
 const OPERATIONS: OperationName[] = [
   'openai.chatCompletions', 'openai.completions', 'openai.embeddings', 'openai.models.read', 'openai.deployments.read',
+  'contentSafety.analyze', 'contentSafety.shieldPrompt', 'contentSafety.blocklists.read', 'contentSafety.blocklists.write',
   'accounts.read', 'accounts.write', 'accounts.delete', 'accounts.listKeys', 'accounts.regenerateKey',
   'deployments.read', 'deployments.write', 'deployments.delete', 'operationResults.read',
   'raiPolicies.read', 'raiPolicies.write', 'raiPolicies.delete',
@@ -33,18 +34,20 @@ const OPERATIONS: OperationName[] = [
 
 // Y = allowed with this one role assigned at the account. Columns:
 //   data plane: chat, completions, embeddings, models read, deployments read |
+//   content safety: analyze, shieldPrompt, blocklists read, blocklists write (OpenAI/* does not
+//     reach them; only Cognitive Services User's Microsoft.CognitiveServices/* does) |
 //   accounts: read, write, delete, listKeys, regenerateKey |
 //   deployments: read, write, delete; operation status read |
 //   RAI policies: read, write, delete | RAI blocklists (and their items): read, write, delete |
 //   authorization: role assignments read, write, delete; role definitions read
 const EXPECTED: Record<keyof typeof BUILT_IN_ROLE_IDS, string> = {
-  owner:                              'NNNNN YYYYY YYYY YYY YYY YYYY',
-  reader:                             'NNNNN YNNNN YNNY YNN YNN YNNY',
-  cognitiveServicesContributor:       'NNNNN YYYYY YYYY YYY YYY YNNY',
-  cognitiveServicesOpenAIContributor: 'YYYYY YNNNN YYYY YYY YNN YNNY',
-  cognitiveServicesOpenAIUser:        'YYYYY YNNNN YNNY YNN YNN YNNY',
-  cognitiveServicesUsagesReader:      'NNNNN NNNNN NNNN NNN NNN NNNN',
-  cognitiveServicesUser:              'YYYYY YNNYN YNNY YNN YNN NNNN',
+  owner:                              'NNNNN NNNN YYYYY YYYY YYY YYY YYYY',
+  reader:                             'NNNNN NNNN YNNNN YNNY YNN YNN YNNY',
+  cognitiveServicesContributor:       'NNNNN NNNN YYYYY YYYY YYY YYY YNNY',
+  cognitiveServicesOpenAIContributor: 'YYYYY NNNN YNNNN YYYY YYY YNN YNNY',
+  cognitiveServicesOpenAIUser:        'YYYYY NNNN YNNNN YNNY YNN YNN YNNY',
+  cognitiveServicesUsagesReader:      'NNNNN NNNN NNNNN NNNN NNN NNN NNNN',
+  cognitiveServicesUser:              'YYYYY YYYY YNNYN YNNY YNN YNN NNNN',
 };
 
 describe('each built-in role against each operation, assigned at the account', () => {
@@ -186,7 +189,7 @@ describe('the tables', () => {
   it('names each operation with one Azure action of its plane', () => {
     for (const [name, { action, data }] of Object.entries(ACTIONS)) {
       expect(isOperationName(name)).toBe(true);
-      expect(data).toBe(action.includes('/accounts/OpenAI/'));
+      expect(data).toBe(action.includes('/accounts/OpenAI/') || action.includes('/accounts/ContentSafety/'));
     }
     expect(isOperationName('toString')).toBe(false);
   });

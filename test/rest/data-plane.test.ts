@@ -90,7 +90,7 @@ describe('errors, exactly as Azure sends them', () => {
     ['the legacy deployment listing on a newer api-version', () => fetch(`${server.url}/openai/deployments?${V}`, { headers: { 'api-key': key } }), 404, { error: { code: '404' } }],
     ['a body over the limit', () => chat({ messages: [{ role: 'user', content: 'x'.repeat(70_000) }] }), 413, { error: { code: 'RequestEntityTooLarge' } }],
     ['a non-JSON content type', () => chat(null, { raw: 'hello', headers: { 'content-type': 'text/plain' } }), 415, { error: { code: 'unsupported_content_type' } }],
-    ['a prompt longer than the context', () => chat({ messages: [{ role: 'user', content: 'hello world '.repeat(200) }] }), 400, { error: { code: 'context_length_exceeded', param: 'messages' } }],
+    ['a prompt longer than the context', () => chat({ messages: [{ role: 'user', content: 'The quick brown fox jumps over the lazy dog. '.repeat(60) }] }), 400, { error: { code: 'context_length_exceeded', param: 'messages' } }],
     ['a deployment whose model failed to load', () => chat(hello, { deployment: 'broken' }), 503, { error: { code: 'DeploymentFailed', message: expect.stringMatching(/broken/) } }],
     ['an unknown path under /openai', () => fetch(`${server.url}/openai/nothing-here?${V}`), 404, { error: { code: '404', message: 'Resource not found' } }],
   ];
@@ -146,7 +146,9 @@ describe('streaming', () => {
     expect(events.at(-1)).toBe('data: [DONE]');
     const [preamble, ...chunks] = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
     // Azure's first event carries the prompt annotations only.
-    expect(preamble).toEqual({ id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] });
+    expect(preamble).toMatchObject({ id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: [{ prompt_index: 0 }] });
+    // The default policy (Microsoft.DefaultV2) annotates the prompt in all four categories and for jailbreaks.
+    expect(Object.keys(preamble.prompt_filter_results[0].content_filter_results).sort()).toEqual(['hate', 'jailbreak', 'self_harm', 'sexual', 'violence']);
     expect(chunks[0].choices[0].delta).toMatchObject({ role: 'assistant', content: '' });
     for (const c of chunks) expect(c.object).toBe('chat.completion.chunk');
     const finish = chunks.find((c) => c.choices[0]?.finish_reason);

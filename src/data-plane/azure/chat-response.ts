@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { FinishReason, GenerationEvent, TokenLogprob, Usage } from '../../core/index.js';
+import type { FilteredEvent } from '../safety.js';
 import { promptFilterResults } from './filter-annotations.js';
 import { chatLogprobs } from './logprobs.js';
 
@@ -25,6 +26,10 @@ export interface CompletionMeta {
   model: string;
   /** Whether logprobs were asked for: then every choice carries a logprobs object. */
   logprobs: boolean;
+  /** What the content filters found in the prompt. */
+  promptFilter: object;
+  /** Checks a choice's finished text (the completion filters); absent = no filter ran. */
+  completionFilter?: (text: string) => { results: object; filtered: boolean };
 }
 
 interface ChoiceState {
@@ -73,21 +78,24 @@ export class ChatCompletionBuilder {
       object: 'chat.completion',
       created: this.meta.created,
       model: this.meta.model,
-      prompt_filter_results: promptFilterResults(),
+      prompt_filter_results: promptFilterResults([this.meta.promptFilter]),
       choices: indexes.map((index) => {
         const c = this.choices.get(index)!;
         const calls = c.toolCalls.filter(Boolean);
+        const check = this.meta.completionFilter?.(c.text);
+        // A filtered completion is withheld: finish_reason content_filter, no content (as Azure).
+        const withheld = check?.filtered === true;
         return {
           index,
-          finish_reason: c.finishReason ?? 'stop',
-          logprobs: this.meta.logprobs ? chatLogprobs(c.logprobs) : null,
+          finish_reason: withheld ? 'content_filter' : (c.finishReason ?? 'stop'),
+          logprobs: this.meta.logprobs && !withheld ? chatLogprobs(c.logprobs) : null,
           message: {
             role: 'assistant',
-            content: calls.length > 0 && c.text === '' ? null : c.text,
+            content: withheld || (calls.length > 0 && c.text === '') ? null : c.text,
             refusal: null,
-            ...(calls.length > 0 ? { tool_calls: calls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) } : {}),
+            ...(calls.length > 0 && !withheld ? { tool_calls: calls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) } : {}),
           },
-          content_filter_results: {},
+          content_filter_results: check?.results ?? {},
         };
       }),
       usage: usageToWire(this.usage),
@@ -107,12 +115,28 @@ export class ChatChunker {
 
   /** Azure's first event: prompt annotations only, with blank identity fields. */
   promptAnnotations() {
-    return { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults() };
+    return { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults([this.meta.promptFilter]) };
+  }
+
+  /** Asynchronous_filter mode: an annotation of text already sent, after it (blank identity fields). */
+  private annotation(ev: Extract<FilteredEvent, { type: 'annotation' }>) {
+    return {
+      id: '', object: '', created: 0, model: '',
+      choices: [{
+        index: ev.choice,
+        finish_reason: ev.finishReason ?? null,
+        content_filter_results: ev.filter,
+        content_filter_offsets: { check_offset: ev.offsets.check, start_offset: ev.offsets.start, end_offset: ev.offsets.end },
+      }],
+      usage: null,
+    };
   }
 
   /** The chunks for one event (a choice's first event is preceded by its role chunk). */
-  chunks(ev: GenerationEvent, includeUsage: boolean): unknown[] {
+  chunks(ev: FilteredEvent, includeUsage: boolean): unknown[] {
     if (ev.type === 'usage') return includeUsage ? [this.chunk([], { usage: usageToWire(ev.usage) })] : [];
+    if (ev.type === 'annotation') return [this.annotation(ev)];
+    const filter = 'filter' in ev && ev.filter ? { content_filter_results: ev.filter } : {};
     const out: unknown[] = [];
     if (!this.started.has(ev.choice)) {
       this.started.add(ev.choice);
@@ -120,13 +144,13 @@ export class ChatChunker {
     }
     if (ev.type === 'text') {
       const logprobs = this.meta.logprobs && ev.logprobs ? chatLogprobs(ev.logprobs) : null;
-      out.push(this.chunk([{ index: ev.choice, delta: { content: ev.text }, finish_reason: null, logprobs }]));
+      out.push(this.chunk([{ index: ev.choice, delta: { content: ev.text }, finish_reason: null, logprobs, ...filter }]));
     } else if (ev.type === 'tool_call') {
       const call: Record<string, unknown> = { index: ev.index, function: { arguments: ev.arguments, ...(ev.name ? { name: ev.name } : {}) } };
       if (ev.id) Object.assign(call, { id: ev.id, type: 'function' });
       out.push(this.chunk([{ index: ev.choice, delta: { tool_calls: [call] }, finish_reason: null, logprobs: null }]));
     } else {
-      out.push(this.chunk([{ index: ev.choice, delta: {}, finish_reason: ev.finishReason, logprobs: null }]));
+      out.push(this.chunk([{ index: ev.choice, delta: {}, finish_reason: ev.finishReason, logprobs: null, ...filter }]));
     }
     return out;
   }

@@ -113,7 +113,7 @@ export class TextCompletionBuilder {
       object: 'text_completion',
       created: this.meta.created,
       model: this.meta.model,
-      prompt_filter_results: promptFilterResults(this.prompts),
+      prompt_filter_results: promptFilterResults(Array.from({ length: this.prompts }, () => ({}))),
       choices: [...this.choices.keys()].sort((a, b) => a - b).map((index) => {
         const c = this.choices.get(index)!;
         return { text: c.text, index, finish_reason: c.finishReason ?? 'stop', logprobs: this.meta.logprobs ? legacyLogprobs(c.logprobs) : null, content_filter_results: {} };

@@ -1,7 +1,7 @@
-// Content-filter annotations. Azure sends prompt_filter_results with every completion and the
-// first stream chunk. Until a deployment has a content-filter policy (the safety stage), no
-// filter has run, and the annotations say exactly that: an empty result per prompt.
+// Content-filter annotations on the wire. Azure sends prompt_filter_results with every completion
+// and the first stream chunk, one entry per prompt; an entry's content_filter_results is what the
+// deployment's policy found (empty when no filter ran, e.g. legacy completions today).
 
-export function promptFilterResults(prompts = 1) {
-  return Array.from({ length: prompts }, (_, i) => ({ prompt_index: i, content_filter_results: {} }));
+export function promptFilterResults(results: object[] = [{}]) {
+  return results.map((r, i) => ({ prompt_index: i, content_filter_results: r }));
 }

@@ -9,6 +9,7 @@ import type { DataPlaneContext } from '../context.js';
 import { resolveDeployment } from '../deployment.js';
 import { abortOnDisconnect, collect, stream } from '../generation.js';
 import { registerOperation } from './operation.js';
+import { guardFor, promptInput } from '../safety.js';
 
 /** Refuses what the deployment's model cannot do, naming the parameter. */
 function checkCapabilities(chat: ChatCompletionRequest, caps: BackendCapabilities, deployment: string): void {
@@ -31,16 +32,21 @@ export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneCont
     const { stream: streaming, includeUsage, ...chat } = readChatCompletionRequest(request.body);
     const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
     checkCapabilities({ ...chat, stream: streaming, includeUsage }, backend.capabilities, deployment.name);
+    // prompt safety: the deployment's content-filter policy; a blocking hit ends here with a 400.
+    const guard = await guardFor(ctx.store, ctx.classifier, deployment);
     const meta: CompletionMeta = {
       id: newCompletionId(),
       created: Math.floor(Date.now() / 1000),
       model: backend.modelId,
       logprobs: chat.params.logprobs !== undefined,
+      promptFilter: guard.checkPrompt(promptInput(chat.messages)),
+      completionFilter: (text) => guard.checkCompletion(text),
     };
     const controller = abortOnDisconnect(reply);
     const events = backend.chat({ ...chat, stream: streaming, signal: controller.signal });
+    // completion safety: the folded answer is checked whole, a stream segment by segment.
     if (!streaming) return collect(events, new ChatCompletionBuilder(meta), deployment.name);
     const chunker = new ChatChunker(meta);
-    await stream(request, reply, events, { preamble: [chunker.promptAnnotations()], chunks: (ev) => chunker.chunks(ev, includeUsage) }, deployment.name);
+    await stream(request, reply, guard.filterStream(events), { preamble: [chunker.promptAnnotations()], chunks: (ev) => chunker.chunks(ev, includeUsage) }, deployment.name);
   });
 }

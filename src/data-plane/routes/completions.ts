@@ -51,7 +51,7 @@ export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext)
       return collect(events, { add: (ev) => builder.add(ev, 0), body: () => builder.body() }, deployment.name);
     }
     const chunker = new TextCompletionChunker(meta);
-    const preamble = { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults(req.prompts.length) };
+    const preamble = { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults(req.prompts.map(() => ({}))) };
     await stream(request, reply, events, {
       preamble: [preamble],
       chunks: (ev) => chunker.chunks(ev, 0, req.includeUsage, ev.type === 'usage' ? ev.usage : undefined),

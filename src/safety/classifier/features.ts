@@ -6,7 +6,7 @@
 // Features (all hashed into 2^HASH_BITS buckets, no vocabulary to ship):
 //   - character 3/4/5-grams of the normalized text (robust to misspellings, "k1ll", inflections);
 //   - word unigrams and bigrams (phrases such as "ignore previous", "kill myself");
-//   - one coarse length bucket (jailbreak prompts are long, moderation prompts vary).
+//   - one coarse length bucket, weighted x2 (jailbreak prompts are long, moderation prompts vary).
 // Values are sqrt(count), then the vector is L2-normalized so long and short texts score alike.
 
 export const HASH_BITS = 18;
@@ -18,6 +18,7 @@ const SEED_CHAR = 0x811c9dc5;
 const SEED_WORD = 0x01000193 ^ 0x5bd1e995;
 const SEED_BIGRAM = 0x27d4eb2d;
 const SEED_META = 0x165667b1;
+const LENGTH_WEIGHT = 4;
 
 export interface SparseVector {
   idx: Int32Array;
@@ -84,8 +85,11 @@ export function featurize(text: string): SparseVector {
     words++;
   }
 
-  // Coarse length bucket: floor(log2(words + 1)), capped.
-  add(Math.imul(SEED_META ^ Math.min(12, Math.floor(Math.log2(words + 1))), 0x85ebca6b) >>> 0);
+  // Coarse length bucket: floor(log2(words + 1)), capped. Counted LENGTH_WEIGHT times (value 2
+  // before normalization) so a head can learn a real prior per length, e.g. that 1-6 word texts
+  // are rarely jailbreaks, instead of reading a greeting's n-grams as the n-grams of "Hello ChatGPT".
+  const lb = Math.imul(SEED_META ^ Math.min(12, Math.floor(Math.log2(words + 1))), 0x85ebca6b) >>> 0;
+  for (let k = 0; k < LENGTH_WEIGHT; k++) add(lb);
 
   const idx = new Int32Array(nt);
   const val = new Float32Array(nt);
@@ -102,6 +106,28 @@ export function featurize(text: string): SparseVector {
   for (let j = 0; j < nt; j++) val[j]! *= inv;
   return { idx, val };
 }
+
+/**
+ * Number of words as featurize() counts them (runs of a-z, 0-9, apostrophe, non-ASCII after
+ * normalizeText). The jailbreak head's threshold depends on it (see JAILBREAK_LENGTH_BANDS).
+ */
+export function wordCount(text: string): number {
+  const s = normalizeText(text);
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < s.length; i++) {
+    const w = isWordChar(s.charCodeAt(i));
+    if (w && !inWord) words++;
+    inWord = w;
+  }
+  return words;
+}
+
+/**
+ * Upper word counts of the jailbreak head's length bands (the last band is open-ended). They
+ * follow the featurizer's own length bucket floor(log2(words + 1)): 1-2, 3-6, 7-14, 15-30, 31+.
+ */
+export const JAILBREAK_LENGTH_BANDS: readonly number[] = [2, 6, 14, 30];
 
 /**
  * Split a document into segments for indirect-attack scoring: an injected instruction is a
