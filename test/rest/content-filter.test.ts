@@ -138,3 +138,22 @@ describe('the completion', () => {
     expect(annotation.choices[0].finish_reason).toBe('content_filter');
   });
 });
+
+describe('legacy completions', () => {
+  const complete = (body: object) =>
+    fetch(`${server.url}/openai/deployments/strict/completions?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('refuse a blocklisted prompt and annotate the ones that pass, per prompt', async () => {
+    const refused = await complete({ prompt: 'Notes on project bluebird:', max_tokens: 4 });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error.code).toBe('content_filter');
+    const body = (await (await complete({ prompt: ['How do I bake bread?', 'Name three rivers.'], max_tokens: 3 })).json()) as any;
+    expect(body.prompt_filter_results.map((p: any) => p.prompt_index)).toEqual([0, 1]);
+    for (const p of body.prompt_filter_results) expect(p.content_filter_results.hate).toMatchObject({ filtered: false });
+  });
+});
+

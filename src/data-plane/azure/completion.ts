@@ -4,6 +4,7 @@
 import type { CompletionRequest, FinishReason, GenerationEvent, GenerationParams, TokenLogprob, Usage } from '../../core/index.js';
 import { dataPlaneErrors as errors } from '../../errors/index.js';
 import { legacyLogprobs } from './logprobs.js';
+import type { FilteredEvent } from '../safety.js';
 import { promptFilterResults } from './filter-annotations.js';
 import { usageToWire } from './chat-response.js';
 import { badValue, isObject, optBoolean, optInteger, optNumber, optStop, optString, readLogitBias, rejectUnknown, wrongType } from './read.js';
@@ -81,6 +82,10 @@ export interface TextCompletionMeta {
   created: number;
   model: string;
   logprobs: boolean;
+  /** What the content filters found in each prompt. */
+  promptFilters: object[];
+  /** Checks a choice's finished text (the completion filters). */
+  completionFilter?: (text: string) => { results: object; filtered: boolean };
 }
 
 /** Folds the events of every prompt's generation into one `text_completion` body. */
@@ -113,10 +118,13 @@ export class TextCompletionBuilder {
       object: 'text_completion',
       created: this.meta.created,
       model: this.meta.model,
-      prompt_filter_results: promptFilterResults(Array.from({ length: this.prompts }, () => ({}))),
+      prompt_filter_results: promptFilterResults(this.meta.promptFilters),
       choices: [...this.choices.keys()].sort((a, b) => a - b).map((index) => {
         const c = this.choices.get(index)!;
-        return { text: c.text, index, finish_reason: c.finishReason ?? 'stop', logprobs: this.meta.logprobs ? legacyLogprobs(c.logprobs) : null, content_filter_results: {} };
+        const check = this.meta.completionFilter?.(c.text);
+        // A filtered completion is withheld, as on chat.
+        if (check?.filtered) return { text: '', index, finish_reason: 'content_filter', logprobs: null, content_filter_results: check.results };
+        return { text: c.text, index, finish_reason: c.finishReason ?? 'stop', logprobs: this.meta.logprobs ? legacyLogprobs(c.logprobs) : null, content_filter_results: check?.results ?? {} };
       }),
       usage: usageToWire(this.usage),
     };
@@ -133,14 +141,19 @@ export class TextCompletionChunker {
     return { id: this.meta.id, object: 'text_completion', created: this.meta.created, model: this.meta.model, choices, ...extra };
   }
 
-  chunks(ev: GenerationEvent, offset: number, includeUsage: boolean, usage?: Usage): unknown[] {
+  chunks(ev: FilteredEvent, offset: number, includeUsage: boolean, usage?: Usage): unknown[] {
     if (ev.type === 'usage') return includeUsage && usage ? [this.chunk([], { usage: usageToWire(usage) })] : [];
     if (ev.type === 'tool_call') return [];
     const index = offset + ev.choice;
-    if (ev.type === 'done') return [this.chunk([{ text: '', index, logprobs: null, finish_reason: ev.finishReason }])];
+    if (ev.type === 'annotation') {
+      const o = ev.offsets;
+      return [{ id: '', object: '', created: 0, model: '', choices: [{ index, finish_reason: ev.finishReason ?? null, content_filter_results: ev.filter, content_filter_offsets: { check_offset: o.check, start_offset: o.start, end_offset: o.end } }] }];
+    }
+    const filter = ev.filter ? { content_filter_results: ev.filter } : {};
+    if (ev.type === 'done') return [this.chunk([{ text: '', index, logprobs: null, finish_reason: ev.finishReason, ...filter }])];
     const at = this.offsets.get(index) ?? 0;
     this.offsets.set(index, at + ev.text.length);
     const logprobs = this.meta.logprobs && ev.logprobs ? legacyLogprobs(ev.logprobs, at) : null;
-    return [this.chunk([{ text: ev.text, index, logprobs, finish_reason: null }])];
+    return [this.chunk([{ text: ev.text, index, logprobs, finish_reason: null, ...filter }])];
   }
 }

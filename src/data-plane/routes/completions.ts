@@ -11,6 +11,7 @@ import type { DataPlaneContext } from '../context.js';
 import { resolveDeployment } from '../deployment.js';
 import { abortOnDisconnect, collect, stream } from '../generation.js';
 import { registerOperation } from './operation.js';
+import { guardFor } from '../safety.js';
 
 /**
  * The generations of all prompts as one event stream: choices renumbered, usage summed into
@@ -38,11 +39,16 @@ export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext)
     if (req.request.params.logprobs !== undefined && !backend.capabilities.logprobs) {
       throw errors.unsupportedValue('logprobs', `The model of deployment '${deployment.name}' does not report logprobs.`);
     }
+    // prompt safety: each text prompt against the deployment's policy (token-id prompts cannot be read).
+    const guard = await guardFor(ctx.store, ctx.classifier, deployment);
+    const promptFilters = req.prompts.map((p) => (typeof p === 'string' ? guard.checkPrompt({ text: p, userText: p }) : {}));
     const meta: TextCompletionMeta = {
       id: newCompletionId('cmpl'),
       created: Math.floor(Date.now() / 1000),
       model: backend.modelId,
       logprobs: req.request.params.logprobs !== undefined,
+      promptFilters,
+      completionFilter: (text) => guard.checkCompletion(text),
     };
     const controller = abortOnDisconnect(reply);
     const events = allPrompts(backend, req, controller.signal);
@@ -51,8 +57,8 @@ export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext)
       return collect(events, { add: (ev) => builder.add(ev, 0), body: () => builder.body() }, deployment.name);
     }
     const chunker = new TextCompletionChunker(meta);
-    const preamble = { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults(req.prompts.map(() => ({}))) };
-    await stream(request, reply, events, {
+    const preamble = { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: promptFilterResults(promptFilters) };
+    await stream(request, reply, guard.filterStream(events), {
       preamble: [preamble],
       chunks: (ev) => chunker.chunks(ev, 0, req.includeUsage, ev.type === 'usage' ? ev.usage : undefined),
     }, deployment.name);
