@@ -17,6 +17,7 @@ import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
 import { controlPlane } from './control-plane/index.js';
 import { dataPlane } from './data-plane/index.js';
+import { parseJsonBody } from './json-body.js';
 
 export interface LapisApp {
   app: FastifyInstance;
@@ -103,15 +104,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
   // malformed one is marked so the error handler can name it in the plane's own shape.
   // Only JSON is accepted for now (multipart arrives with files); anything else is a 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(Object.assign(err as Error, { jsonParseError: true }), undefined);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
   app.setErrorHandler((err: FastifyError, request, reply: FastifyReply) => {
     const apiError = toApiError(err, planeOf(request.url), config.bodyLimit, request);

@@ -57,6 +57,19 @@ describe.each(storeBackends())('the data-path cache on $name', (backend) => {
     expect(await cached.roleAssignments.get(assignment.id)).toBeUndefined();
   });
 
+  it('finds accounts by subdomain and by name, and forgets them at its own writes', async () => {
+    const cached = cachedStore(raw, 60_000);
+    const account = sampleAccount({ properties: { customSubDomainName: `sub-${Date.now()}` } });
+    const sub = account.properties.customSubDomainName as string;
+    expect(await cached.accounts.findBySubdomain(sub)).toBeUndefined();
+    await cached.accounts.upsert(account);
+    expect((await cached.accounts.findBySubdomain(sub.toUpperCase()))?.id).toBe(account.id);
+    expect((await cached.accounts.get({ ...account, name: account.name.toUpperCase() }))?.id).toBe(account.id);
+    await cached.accounts.delete(account);
+    expect(await cached.accounts.findBySubdomain(sub)).toBeUndefined();
+    expect(await cached.accounts.get(account)).toBeUndefined();
+  });
+
   it('is the store itself when the TTL is 0', () => {
     expect(cachedStore(raw, 0)).toBe(raw);
   });

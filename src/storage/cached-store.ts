@@ -80,6 +80,11 @@ export function cachedStore(store: Store, ttlMs: number): Store {
     accounts: {
       ...store.accounts,
       getById: (id) => through(accounts, id, () => store.accounts.getById(id)),
+      // The token path resolves the account by Host subdomain or by the default account's name.
+      // ARM names are case-insensitive.
+      get: (ref) =>
+        through(accounts, `ref:${ref.subscriptionId}/${ref.resourceGroup}/${ref.name}`.toLowerCase(), () => store.accounts.get(ref)),
+      findBySubdomain: (sub) => through(accounts, `sub:${sub.toLowerCase()}`, () => store.accounts.findBySubdomain(sub)),
       upsert: write(store.accounts.upsert),
       delete: write(store.accounts.delete),
     },

@@ -23,13 +23,12 @@ let upstream: { url: string; close(): Promise<void> };
 let models: string;
 let key: string;
 
-let admin: ReturnType<typeof adminApi>['call'];
 let deploy: ReturnType<typeof adminApi>['deploy'];
 
 beforeAll(async () => {
   state = await newServerState();
   server = await startInProcess(state);
-  ({ call: admin, deploy } = adminApi(server));
+  ({ deploy } = adminApi(server));
   models = await mkdtemp(join(tmpdir(), 'lapis-models-'));
   await writeTinyGguf(join(models, 'tiny.gguf'), { name: 'tiny-chatml', contextLength: 4096 });
   upstream = await startSimulatorServer({ host: '127.0.0.1', port: 0, spec: { kind: 'simulator', model: 'upstream-sim' } });

@@ -6,7 +6,7 @@ import type { ChatGenerationRequest, GenerationParams, ResponseFormat, ToolChoic
 import { dataPlaneErrors as errors } from '../../errors/index.js';
 import { readMessages } from './chat-messages.js';
 import {
-  badValue, isObject, optBoolean, optInteger, optNumber, optStop, optString, readLogitBias, rejectUnknown, rejectUnsupported,
+  badValue, isObject, optBoolean, optInteger, optString, readSamplingParams, rejectUnknown, rejectUnsupported, withoutUnset,
   wrongType, type JsonObject,
 } from './read.js';
 
@@ -114,20 +114,11 @@ function readParams(body: JsonObject): GenerationParams {
   const logprobs = optBoolean(body, 'logprobs') ?? false;
   const top = optInteger(body, 'top_logprobs', 0, 20);
   if (top !== undefined && !logprobs) throw badValue('top_logprobs', "'top_logprobs' needs 'logprobs' set to true.");
-  const params: GenerationParams = {
+  return withoutUnset({
+    ...readSamplingParams(body),
     maxTokens: maxCompletionTokens ?? maxTokens,
-    temperature: optNumber(body, 'temperature', 0, 2),
-    topP: optNumber(body, 'top_p', 0, 1),
-    presencePenalty: optNumber(body, 'presence_penalty', -2, 2),
-    frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
-    seed: optInteger(body, 'seed', Number.MIN_SAFE_INTEGER),
-    stop: optStop(body),
-    logitBias: readLogitBias(body.logit_bias),
     logprobs: logprobs ? (top ?? 0) : undefined,
-    user: optString(body, 'user'),
-  };
-  for (const key of Object.keys(params) as (keyof GenerationParams)[]) if (params[key] === undefined) delete params[key];
-  return params;
+  });
 }
 
 export function readChatCompletionRequest(body: unknown): ChatCompletionRequest {

@@ -7,7 +7,7 @@ import { legacyLogprobs } from './logprobs.js';
 import type { FilteredEvent } from '../safety.js';
 import { promptFilterResults } from './filter-annotations.js';
 import { usageToWire } from './chat-response.js';
-import { badValue, isObject, optBoolean, optInteger, optNumber, optStop, optString, readLogitBias, rejectUnknown, wrongType } from './read.js';
+import { badValue, isObject, optBoolean, optInteger, optString, readSamplingParams, rejectUnknown, withoutUnset, wrongType } from './read.js';
 
 const KNOWN = new Set([
   'prompt', 'model', 'best_of', 'echo', 'frequency_penalty', 'logit_bias', 'logprobs', 'max_tokens', 'n',
@@ -44,20 +44,8 @@ export function readCompletionRequest(body: unknown): LegacyCompletionRequest {
     throw errors.invalidRequest('unsupported_parameter', "Unsupported parameter: 'best_of' greater than 'n' is not supported by Lapis.", 'best_of');
   }
   const logprobs = optInteger(body, 'logprobs', 0, 5);
-  const params: GenerationParams = {
-    // The legacy API's own default: 16 tokens.
-    maxTokens: optInteger(body, 'max_tokens', 0) ?? 16,
-    temperature: optNumber(body, 'temperature', 0, 2),
-    topP: optNumber(body, 'top_p', 0, 1),
-    presencePenalty: optNumber(body, 'presence_penalty', -2, 2),
-    frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
-    seed: optInteger(body, 'seed', Number.MIN_SAFE_INTEGER),
-    stop: optStop(body),
-    logitBias: readLogitBias(body.logit_bias),
-    logprobs,
-    user: optString(body, 'user'),
-  };
-  for (const key of Object.keys(params) as (keyof GenerationParams)[]) if (params[key] === undefined) delete params[key];
+  // The legacy API's own max_tokens default: 16 tokens.
+  const params: GenerationParams = withoutUnset({ ...readSamplingParams(body), maxTokens: optInteger(body, 'max_tokens', 0) ?? 16, logprobs });
   const stream = optBoolean(body, 'stream') ?? false;
   let includeUsage = false;
   if (body.stream_options !== undefined && body.stream_options !== null) {

@@ -2,6 +2,7 @@
 // offending parameter in OpenAI's `invalid_request_error` form, which the SDKs surface as
 // BadRequestError with `.param` and `.code`.
 
+import type { GenerationParams } from '../../core/index.js';
 import { dataPlaneErrors as errors } from '../../errors/index.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -82,6 +83,29 @@ export function optStop(obj: JsonObject): string[] | undefined {
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw wrongType('stop', 'a string or an array of strings', v);
   if (v.length > 4) throw badValue('stop', `expected at most 4 sequences, but got ${v.length} instead.`);
   return (v as string[]).filter((s) => s !== '');
+}
+
+/**
+ * The sampling parameters chat and legacy completions share, without the ones left unset.
+ * `maxTokens` and `logprobs` differ between the two APIs and are the caller's to add.
+ */
+export function readSamplingParams(body: JsonObject): GenerationParams {
+  const params: GenerationParams = {
+    temperature: optNumber(body, 'temperature', 0, 2),
+    topP: optNumber(body, 'top_p', 0, 1),
+    presencePenalty: optNumber(body, 'presence_penalty', -2, 2),
+    frequencyPenalty: optNumber(body, 'frequency_penalty', -2, 2),
+    seed: optInteger(body, 'seed', Number.MIN_SAFE_INTEGER),
+    stop: optStop(body),
+    logitBias: readLogitBias(body.logit_bias),
+    user: optString(body, 'user'),
+  };
+  return withoutUnset(params);
+}
+
+/** The object without its undefined members (so params compare and serialize as set). */
+export function withoutUnset<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** `logit_bias`: token id (as a string) → bias in [-100, 100]. */

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Account, RaiBlocklist, RaiBlocklistItem } from '../../core/index.js';
 import { contentSafetyErrors as errors, dataPlaneErrors } from '../../errors/index.js';
+import { parseJsonBody } from '../../json-body.js';
 import { checkBlocklistPattern, compileBlocklist, matchBlocklists } from '../../safety/blocklists.js';
 import {
   MAX_BLOCKLIST_ITEMS, blocklistToWire, checkBlocklistName, itemToWire, readAddItems, readAnalyzeText,
@@ -39,15 +40,7 @@ export function registerContentSafety(app: FastifyInstance, ctx: DataPlaneContex
   void app.register(async (cs) => {
     cs.setErrorHandler(contentSafetyErrorHandler);
     // Same parsing as application/json (app.ts), for the blocklist PATCH the SDKs send.
-    cs.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_request, body, done) => {
-      const text = body as string;
-      if (text.trim() === '') return done(null, undefined);
-      try {
-        done(null, JSON.parse(text));
-      } catch (err) {
-        done(Object.assign(err as Error, { jsonParseError: true }), undefined);
-      }
-    });
+    cs.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, parseJsonBody);
     registerText(cs, ctx);
     registerBlocklists(cs, ctx);
   });
