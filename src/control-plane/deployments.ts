@@ -100,6 +100,13 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
     checkDeploymentName(request.params.deploymentName);
     const existing = await ctx.store.deployments.get(account.id, request.params.deploymentName);
     if (!existing) return reply.code(204).send();
+    // A policy that grades through this deployment would fail on every request: refuse, as for a policy in use.
+    const graders = (await ctx.store.raiPolicies.list(account.id)).filter(
+      (p) => p.classifier?.type === 'Deployment' && p.classifier.deploymentName.toLowerCase() === existing.name.toLowerCase(),
+    );
+    if (graders.length > 0) {
+      throw errors.requestConflict(`The deployment '${existing.name}' is the classifier of RAI policy(s) ${graders.map((p) => `'${p.name}'`).join(', ')}.`);
+    }
     await ctx.store.deployments.delete(account.id, existing.name);
     await ctx.runtime.remove(existing.id);
     return reply.code(200).send();

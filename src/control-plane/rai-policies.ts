@@ -26,6 +26,7 @@ import { ACCOUNT_PATH } from './accounts.js';
 import { PROVIDER, accountId } from './arm.js';
 import { isObject, optionalBoolean, optionalString, readObject, requiredString, type Json } from './body.js';
 import { requireAccount, type AccountParams, type ControlPlaneContext } from './context.js';
+import { raiClassifierToWire, readRaiClassifier } from './rai-classifier.js';
 
 export const RAI_POLICY_TYPE = `${PROVIDER}/accounts/raiPolicies`;
 
@@ -103,7 +104,7 @@ function readBlocklistRef(raw: unknown, path: string): RaiCustomBlocklistRef {
 export function readRaiPolicyBody(raw: unknown): Omit<RaiPolicyContent, 'name'> {
   const body = readObject(raw, '', 'RaiPolicy', ['properties']);
   if (!isObject(body.properties)) throw errors.invalidResourceProperties("The property 'properties' is required.", 'properties');
-  const p = readObject(body.properties, 'properties', 'RaiPolicyProperties', ['basePolicyName', 'mode', 'contentFilters', 'customBlocklists']);
+  const p = readObject(body.properties, 'properties', 'RaiPolicyProperties', ['basePolicyName', 'mode', 'contentFilters', 'customBlocklists', 'classifier']);
   const base = optionalString(p, 'basePolicyName', 'properties');
   const mode = optionalString(p, 'mode', 'properties');
   const contentFilters = readArray(p.contentFilters, 'properties.contentFilters').map((f, i) => readFilter(f, `properties.contentFilters[${i}]`));
@@ -123,6 +124,7 @@ export function readRaiPolicyBody(raw: unknown): Omit<RaiPolicyContent, 'name'> 
     contentFilters,
     customBlocklists,
   };
+  if (p.classifier !== undefined && p.classifier !== null) policy.classifier = readRaiClassifier(p.classifier);
   if (base !== undefined) {
     const builtIn = builtInRaiPolicy(base);
     if (!builtIn) {
@@ -153,6 +155,7 @@ export function raiPolicyToWire(account: AccountRef, policy: Readonly<RaiPolicyC
       mode: policy.mode,
       contentFilters: policy.contentFilters,
       customBlocklists: policy.customBlocklists,
+      ...(policy.classifier === undefined ? {} : { classifier: raiClassifierToWire(policy.classifier) }),
     },
     ...(own ? { systemData: { createdAt: policy.createdAt.toISOString(), lastModifiedAt: policy.updatedAt.toISOString() } } : {}),
   };
@@ -189,6 +192,7 @@ export function registerRaiPolicyRoutes(app: FastifyInstance, ctx: ControlPlaneC
       ref.blocklistName = list.name;
     }
     const existing = await ctx.store.raiPolicies.get(account.id, name);
+    await checkClassifier(ctx, account, body, existing);
     const now = new Date();
     const policy: RaiPolicy = {
       ...body,
@@ -230,4 +234,23 @@ export function registerRaiPolicyRoutes(app: FastifyInstance, ctx: ControlPlaneC
     await ctx.store.raiPolicies.delete(account.id, existing.name);
     return reply.code(200).send();
   });
+}
+
+/**
+ * A guard deployment must exist in the account when the policy is written (it may fail to load
+ * later: that is the policy's failure mode). A Content Safety key left out keeps the stored one
+ * while the endpoint is unchanged.
+ */
+async function checkClassifier(ctx: ControlPlaneContext, account: Account, body: Omit<RaiPolicyContent, 'name'>, existing: RaiPolicy | undefined): Promise<void> {
+  const c = body.classifier;
+  if (c?.type === 'Deployment') {
+    const guard = await ctx.store.deployments.get(account.id, c.deploymentName);
+    if (!guard) {
+      throw errors.invalidResourceProperties(`The deployment '${c.deploymentName}' does not exist in account '${account.name}'.`, 'properties.classifier.deploymentName');
+    }
+    c.deploymentName = guard.name;
+  } else if (c?.type === 'ContentSafety' && c.key === undefined) {
+    const before = existing?.classifier;
+    if (before?.type === 'ContentSafety' && before.endpoint === c.endpoint && before.key !== undefined) c.key = before.key;
+  }
 }

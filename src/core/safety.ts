@@ -47,6 +47,31 @@ export interface RaiCustomBlocklistRef {
   blocking: boolean;
 }
 
+/** Prompt formats of the guard models a policy can use as its classifier. */
+export const RAI_GUARD_FORMATS = ['LlamaGuard', 'ShieldGemma', 'GraniteGuardian'] as const;
+export type RaiGuardFormat = (typeof RAI_GUARD_FORMATS)[number];
+
+/** What a policy does when its classifier fails or times out: refuse the text, or let it pass annotated. */
+export const RAI_FAILURE_MODES = ['Closed', 'Open'] as const;
+export type RaiFailureMode = (typeof RAI_FAILURE_MODES)[number];
+
+/**
+ * A Lapis extension of RaiPolicyProperties: the classifier that grades the four harm categories
+ * instead of the built-in one. A guard model served by a deployment of the same account, or an
+ * HTTP service speaking Azure AI Content Safety (which also answers the prompt shields).
+ */
+export type RaiClassifier =
+  | { type: 'Deployment'; deploymentName: string; format: RaiGuardFormat; timeoutMs: number; failureMode: RaiFailureMode }
+  | {
+      type: 'ContentSafety';
+      /** Base URL, e.g. https://my-cs.cognitiveservices.azure.com (requests go to {endpoint}/contentsafety/…). */
+      endpoint: string;
+      /** Sent as Ocp-Apim-Subscription-Key; stored sealed and never returned. */
+      key?: string;
+      timeoutMs: number;
+      failureMode: RaiFailureMode;
+    };
+
 /** What a policy says, whether built in or the account's own. */
 export interface RaiPolicyContent {
   name: string;
@@ -54,6 +79,7 @@ export interface RaiPolicyContent {
   mode: RaiPolicyMode;
   contentFilters: RaiContentFilter[];
   customBlocklists: RaiCustomBlocklistRef[];
+  classifier?: RaiClassifier;
 }
 
 /** A policy an account defined (ARM properties.type UserManaged). */
@@ -135,5 +161,17 @@ export async function resolveRaiPolicy(
   accountId: string,
   name: string,
 ): Promise<Readonly<RaiPolicyContent> | undefined> {
-  return builtInRaiPolicy(name) ?? (isReservedRaiPolicyName(name) ? undefined : policies.get(accountId, name));
+  const found = builtInRaiPolicy(name) ?? (isReservedRaiPolicyName(name) ? undefined : await policies.get(accountId, name));
+  return found?.basePolicyName === undefined ? found : withBase(found);
+}
+
+/**
+ * A policy over its base: each (filter, source) pair the policy does not list comes from the
+ * base policy, so a policy can change one threshold and keep the rest of Azure's defaults.
+ */
+export function withBase(policy: Readonly<RaiPolicyContent>): Readonly<RaiPolicyContent> {
+  const base = policy.basePolicyName === undefined ? undefined : builtInRaiPolicy(policy.basePolicyName);
+  if (!base) return policy;
+  const own = new Set(policy.contentFilters.map((f) => `${f.name}/${f.source}`));
+  return { ...policy, contentFilters: [...policy.contentFilters, ...base.contentFilters.filter((f) => !own.has(`${f.name}/${f.source}`))] };
 }

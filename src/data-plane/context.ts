@@ -4,6 +4,7 @@ import type { Account, AccountRef, Principal, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
 import type { AccessControl } from '../identity/access.js';
 import type { SafetyClassifier } from '../safety/classifier/index.js';
+import type { ProtectedMaterialIndex } from '../safety/protected-material/index.js';
 import '../request-context.js';
 
 export interface NetworkSettings {
@@ -21,6 +22,8 @@ export interface DataPlaneContext {
   access: AccessControl;
   /** The built-in content-safety classifier (loaded once). */
   classifier: SafetyClassifier;
+  /** The operator's reference corpus for protected material; absent = nothing is protected material. */
+  protectedMaterial?: ProtectedMaterialIndex;
   network: NetworkSettings;
   /** Value of the x-ms-region header. */
   regionName: string;

@@ -18,7 +18,7 @@ export function abortOnDisconnect(reply: FastifyReply): AbortController {
 
 export interface Folder {
   add(ev: GenerationEvent): void;
-  body(): unknown;
+  body(): unknown | Promise<unknown>;
 }
 
 /** Runs the generation to its end and returns the folded body. */

@@ -93,7 +93,7 @@ function createStore(database: Database, cipher: SecretCipher): Store {
     deployments: withOutageTranslation(deploymentRepository(db, cipher)),
     operations: withOutageTranslation(operationRepository(db)),
     roleAssignments: withOutageTranslation(roleAssignmentRepository(db)),
-    raiPolicies: withOutageTranslation(raiPolicyRepository(db)),
+    raiPolicies: withOutageTranslation(raiPolicyRepository(db, cipher)),
     raiBlocklists: withOutageTranslation(raiBlocklistRepository(db)),
     async ping() {
       try {

@@ -18,7 +18,9 @@ import type {
   ProvisioningState,
   Sku,
 } from '../core/resources.js';
-import type { RaiContentFilter, RaiCustomBlocklistRef, RaiPolicyMode } from '../core/safety.js';
+import type { RaiClassifier, RaiContentFilter, RaiCustomBlocklistRef, RaiPolicyMode } from '../core/safety.js';
+
+export type StoredRaiClassifier = RaiClassifier extends infer C ? (C extends { key?: string } ? Omit<C, 'key'> : C) : never;
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -145,6 +147,9 @@ export const raiPolicies = pgTable(
     mode: text('mode').$type<RaiPolicyMode>().notNull(),
     contentFilters: jsonb('content_filters').$type<RaiContentFilter[]>().notNull(),
     customBlocklists: jsonb('custom_blocklists').$type<RaiCustomBlocklistRef[]>().notNull(),
+    /** The classifier without its key (RaiClassifier minus `key`). */
+    classifier: jsonb('classifier').$type<StoredRaiClassifier>(),
+    classifierKeySealed: text('classifier_key_sealed'),
     createdAt: instant('created_at').notNull(),
     updatedAt: instant('updated_at').notNull(),
   },

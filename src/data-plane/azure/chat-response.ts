@@ -29,7 +29,7 @@ export interface CompletionMeta {
   /** What the content filters found in the prompt. */
   promptFilter: object;
   /** Checks a choice's finished text (the completion filters); absent = no filter ran. */
-  completionFilter?: (text: string) => { results: object; filtered: boolean };
+  completionFilter?: (text: string) => Promise<{ results: object; filtered: boolean }>;
 }
 
 interface ChoiceState {
@@ -71,8 +71,10 @@ export class ChatCompletionBuilder {
     }
   }
 
-  body() {
+  async body() {
     const indexes = [...this.choices.keys()].sort((a, b) => a - b);
+    const checks = new Map<number, { results: object; filtered: boolean } | undefined>();
+    for (const index of indexes) checks.set(index, await this.meta.completionFilter?.(this.choices.get(index)!.text));
     return {
       id: this.meta.id,
       object: 'chat.completion',
@@ -82,7 +84,7 @@ export class ChatCompletionBuilder {
       choices: indexes.map((index) => {
         const c = this.choices.get(index)!;
         const calls = c.toolCalls.filter(Boolean);
-        const check = this.meta.completionFilter?.(c.text);
+        const check = checks.get(index);
         // A filtered completion is withheld: finish_reason content_filter, no content (as Azure).
         const withheld = check?.filtered === true;
         return {

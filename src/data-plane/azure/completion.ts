@@ -73,7 +73,7 @@ export interface TextCompletionMeta {
   /** What the content filters found in each prompt. */
   promptFilters: object[];
   /** Checks a choice's finished text (the completion filters). */
-  completionFilter?: (text: string) => { results: object; filtered: boolean };
+  completionFilter?: (text: string) => Promise<{ results: object; filtered: boolean }>;
 }
 
 /** Folds the events of every prompt's generation into one `text_completion` body. */
@@ -100,7 +100,10 @@ export class TextCompletionBuilder {
     } else c.finishReason = ev.finishReason;
   }
 
-  body() {
+  async body() {
+    // Choices are checked one after another: a guard model serves them no faster concurrently.
+    const checks = new Map<number, { results: object; filtered: boolean } | undefined>();
+    for (const [index, c] of this.choices) checks.set(index, await this.meta.completionFilter?.(c.text));
     return {
       id: this.meta.id,
       object: 'text_completion',
@@ -109,7 +112,7 @@ export class TextCompletionBuilder {
       prompt_filter_results: promptFilterResults(this.meta.promptFilters),
       choices: [...this.choices.keys()].sort((a, b) => a - b).map((index) => {
         const c = this.choices.get(index)!;
-        const check = this.meta.completionFilter?.(c.text);
+        const check = checks.get(index);
         // A filtered completion is withheld, as on chat.
         if (check?.filtered) return { text: '', index, finish_reason: 'content_filter', logprobs: null, content_filter_results: check.results };
         return { text: c.text, index, finish_reason: c.finishReason ?? 'stop', logprobs: this.meta.logprobs ? legacyLogprobs(c.logprobs) : null, content_filter_results: check?.results ?? {} };

@@ -33,16 +33,16 @@ export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneCont
     const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
     checkCapabilities({ ...chat, stream: streaming, includeUsage }, backend.capabilities, deployment.name);
     // prompt safety: the deployment's content-filter policy; a blocking hit ends here with a 400.
-    const guard = await guardFor(ctx.store, ctx.classifier, deployment);
+    const controller = abortOnDisconnect(reply);
+    const guard = await guardFor(ctx, deployment, controller.signal);
     const meta: CompletionMeta = {
       id: newCompletionId(),
       created: Math.floor(Date.now() / 1000),
       model: backend.modelId,
       logprobs: chat.params.logprobs !== undefined,
-      promptFilter: guard.checkPrompt(promptInput(chat.messages)),
+      promptFilter: await guard.checkPrompt(promptInput(chat.messages)),
       completionFilter: (text) => guard.checkCompletion(text),
     };
-    const controller = abortOnDisconnect(reply);
     const events = backend.chat({ ...chat, stream: streaming, signal: controller.signal });
     // completion safety: the folded answer is checked whole, a stream segment by segment.
     if (!streaming) return collect(events, new ChatCompletionBuilder(meta), deployment.name);

@@ -40,8 +40,10 @@ export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext)
       throw errors.unsupportedValue('logprobs', `The model of deployment '${deployment.name}' does not report logprobs.`);
     }
     // prompt safety: each text prompt against the deployment's policy (token-id prompts cannot be read).
-    const guard = await guardFor(ctx.store, ctx.classifier, deployment);
-    const promptFilters = req.prompts.map((p) => (typeof p === 'string' ? guard.checkPrompt({ text: p, userText: p }) : {}));
+    const controller = abortOnDisconnect(reply);
+    const guard = await guardFor(ctx, deployment, controller.signal);
+    const promptFilters: object[] = [];
+    for (const p of req.prompts) promptFilters.push(typeof p === 'string' ? await guard.checkPrompt({ text: p, userText: p }) : {});
     const meta: TextCompletionMeta = {
       id: newCompletionId('cmpl'),
       created: Math.floor(Date.now() / 1000),
@@ -50,7 +52,6 @@ export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext)
       promptFilters,
       completionFilter: (text) => guard.checkCompletion(text),
     };
-    const controller = abortOnDisconnect(reply);
     const events = allPrompts(backend, req, controller.signal);
     if (!req.stream) {
       const builder = new TextCompletionBuilder(meta, req.prompts.length);
