@@ -12,6 +12,7 @@ import { ensureAdminToken } from './identity/index.js';
 import { createAccessControl } from './identity/access.js';
 import { createTokenValidator } from './identity/tokens.js';
 import { loadBuiltInClassifier } from './safety/classifier/index.js';
+import { loadProtectedMaterial } from './safety/protected-material/index.js';
 import { createClientAddressResolver, evaluateNetworkAccess, viaPrivateListener } from './network/index.js';
 import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
@@ -65,6 +66,8 @@ function toApiError(err: FastifyError | Error, plane: Plane, bodyLimit: number, 
 
 export async function buildApp(config: Config): Promise<LapisApp> {
   if (config.dataDir !== ':memory:') await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // Protected material: the operator's corpus, indexed once, before anything opens; a bad corpus stops the start.
+  const protectedMaterial = config.protectedMaterial === undefined ? undefined : await loadProtectedMaterial(config.protectedMaterial);
   const store = cachedStore(
     await openStore({
       databaseUrl: config.databaseUrl,
@@ -134,11 +137,13 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     defaultLocation: config.location,
     publicUrl: config.publicUrl,
   });
+  if (protectedMaterial) app.log.info({ protectedMaterial: protectedMaterial.stats }, 'protected material corpus indexed');
   await app.register(dataPlane, {
     store,
     runtime,
     access,
     classifier: loadBuiltInClassifier(),
+    ...(protectedMaterial ? { protectedMaterial } : {}),
     network: {
       clientAddress,
       viaPrivateListener,

@@ -17,6 +17,7 @@ interface ServeFlags {
   model?: string;
   deployment: string;
   threads?: string;
+  protectedMaterial?: string;
 }
 
 async function fetchModel(spec: string, config: Config): Promise<string> {
@@ -52,7 +53,7 @@ async function bootstrap(server: RunningServer, config: Config, modelPath: strin
   }
   const deploymentPath = `${accountPath}/deployments/${deployment}`;
   await admin(server, 'PUT', deploymentPath, {
-    sku: { name: 'Standard', capacity: 100 },
+    sku: { name: 'Standard' },
     properties: { model: { format: 'GGUF', name: basename(modelPath).replace(/\.gguf$/i, ''), version: '1', source: modelPath } },
   });
   let d = (await admin(server, 'GET', deploymentPath)).body;
@@ -88,8 +89,15 @@ export function serveCommand(): Command {
     .option('--model <path|url|hf:user/repo/file.gguf>', 'GGUF model to serve as the default deployment')
     .option('--deployment <name>', 'name of the deployment that serves --model', 'default')
     .option('--threads <n>', 'CPU threads per embedded model (env LAPIS_LLAMA_THREADS)')
+    .option('--protected-material <path>', 'reference corpus for protected material detection, .jsonl or a directory (env LAPIS_PROTECTED_MATERIAL)')
     .action(async (flags: ServeFlags) => {
-      const { config } = loadConfig({ host: flags.host, port: flags.port, dataDir: flags.dataDir, llamaThreads: flags.threads });
+      const { config } = loadConfig({
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags.dataDir,
+        llamaThreads: flags.threads,
+        protectedMaterial: flags.protectedMaterial,
+      });
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
       const modelPath = flags.model ? await fetchModel(flags.model, config) : undefined;
       const server = await startServer(config);

@@ -142,6 +142,12 @@ export const schema = {
     description: 'Base URL for hf: model references.',
     default: () => 'https://huggingface.co',
   }),
+  protectedMaterial: setting({
+    kind: 'string',
+    env: ['LAPIS_PROTECTED_MATERIAL'],
+    description: 'Reference corpus for protected material detection: a .jsonl file or a directory (see docs/content-safety.md). Unset = nothing is protected material.',
+    default: () => undefined,
+  }),
   endpoint: setting({
     kind: 'string',
     env: ['LAPIS_ENDPOINT'],
