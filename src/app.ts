@@ -13,6 +13,7 @@ import { createAccessControl } from './identity/access.js';
 import { createTokenValidator } from './identity/tokens.js';
 import { loadBuiltInClassifier } from './safety/classifier/index.js';
 import { loadProtectedMaterial } from './safety/protected-material/index.js';
+import { parseQuotas } from './capacity/quota.js';
 import { createClientAddressResolver, evaluateNetworkAccess, viaPrivateListener } from './network/index.js';
 import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
@@ -68,6 +69,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
   if (config.dataDir !== ':memory:') await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   // Protected material: the operator's corpus, indexed once, before anything opens; a bad corpus stops the start.
   const protectedMaterial = config.protectedMaterial === undefined ? undefined : await loadProtectedMaterial(config.protectedMaterial);
+  const quotaLimits = config.quotas === undefined ? {} : parseQuotas(config.quotas);
   const store = cachedStore(
     await openStore({
       databaseUrl: config.databaseUrl,
@@ -136,6 +138,11 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     adminTokenEnabled: config.adminTokenEnabled,
     defaultLocation: config.location,
     publicUrl: config.publicUrl,
+    quota: {
+      limits: quotaLimits,
+      defaultStandard: config.quotaStandard,
+      defaultProvisioned: config.quotaProvisioned,
+    },
   });
   if (protectedMaterial) app.log.info({ protectedMaterial: protectedMaterial.stats }, 'protected material corpus indexed');
   await app.register(dataPlane, {

@@ -62,7 +62,7 @@ function printDeployments(list: Json[], output: OutputFormat): void {
       d.name,
       d.properties?.model?.name,
       d.sku?.name,
-      d.sku?.capacity,
+      d.sku?.capacity ?? '-',
       d.properties?.provisioningState + (d.properties?.lapis?.provisioningError ? `: ${d.properties.lapis.provisioningError.message}` : ''),
       d.properties?.lapis?.backend ? describeBackend(d.properties.lapis.backend) : '',
     ]),
@@ -82,7 +82,7 @@ interface DeploymentFlags {
   tokensPerSecond?: number;
   modelName?: string;
   sku: string;
-  capacity: number;
+  capacity?: number;
   wait: boolean;
 }
 
@@ -188,14 +188,14 @@ function deploymentCommand(): Command {
     .option('--tokens-per-second <n>', 'simulator: pace (0 = as fast as possible)', (v) => Number.parseInt(v, 10))
     .option('--model-name <name>', 'model name reported by the deployment (default: from the model)')
     .option('--sku <name>', 'deployment type', 'Standard')
-    .option('--capacity <n>', 'capacity units', (v) => Number.parseInt(v, 10), 100)
+    .option('--capacity <n>', 'capacity units: thousands of tokens per minute (Standard) or PTUs (Provisioned); unset = no rate limit', (v) => Number.parseInt(v, 10))
     .option('--no-wait', 'return as soon as the deployment is accepted')
     .action(async (name: string, flags: AdminFlags & DeploymentFlags) => {
       const { client, config } = await connect(flags);
       const backend = backendFromFlags(flags);
       const modelName = flags.modelName ?? defaultModelName(backend);
       const body = {
-        sku: { name: flags.sku, capacity: flags.capacity },
+        sku: { name: flags.sku, ...(flags.capacity === undefined ? {} : { capacity: flags.capacity }) },
         properties: { model: { format: backend.kind === 'llama' ? 'GGUF' : 'OpenAI', name: modelName, version: '1' }, lapis: { backend } },
       };
       const path = `${client.accountPath(config.account)}/deployments/${encodeURIComponent(name)}`;

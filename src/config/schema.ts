@@ -142,6 +142,42 @@ export const schema = {
     description: 'Base URL for hf: model references.',
     default: () => 'https://huggingface.co',
   }),
+  redisUrl: setting({
+    kind: 'secret',
+    env: ['REDIS_URL', 'LAPIS_REDIS_URL'],
+    description: 'Redis for rate-limit counters shared by replicas. Unset = in-process counters (one replica).',
+    default: () => undefined,
+  }),
+  redisFailure: setting({
+    kind: 'string',
+    env: ['LAPIS_REDIS_FAILURE'],
+    description: "When Redis cannot be reached: 'closed' refuses rate-limited requests with 503; 'local' falls back to in-process counters.",
+    default: () => 'closed',
+  }),
+  quotas: setting({
+    kind: 'string',
+    env: ['LAPIS_QUOTAS'],
+    description: 'Quota limits as JSON, per usage name or deployment type: {"OpenAI.Standard.gpt-4o": 450, "OpenAI.GlobalProvisionedManaged": 100}.',
+    default: () => undefined,
+  }),
+  quotaStandard: setting({
+    kind: 'int',
+    env: ['LAPIS_QUOTA_STANDARD'],
+    description: 'Quota of a Standard usage not listed in quotas, in thousands of tokens per minute.',
+    default: () => 1000,
+  }),
+  quotaProvisioned: setting({
+    kind: 'int',
+    env: ['LAPIS_QUOTA_PROVISIONED'],
+    description: 'Quota of a Provisioned usage not listed in quotas, in PTUs.',
+    default: () => 100,
+  }),
+  ptuThroughput: setting({
+    kind: 'string',
+    env: ['LAPIS_PTU_THROUGHPUT'],
+    description: 'Throughput per PTU as JSON, merged over the built-in table: {"my-model": {"inputTokensPerMinute": 3000, "outputWeight": 4}}.',
+    default: () => undefined,
+  }),
   protectedMaterial: setting({
     kind: 'string',
     env: ['LAPIS_PROTECTED_MATERIAL'],
@@ -160,7 +196,7 @@ export const schema = {
 export type SettingName = keyof typeof schema;
 
 type ValueOf<S> = S extends Setting<infer K> ? (K extends 'int' ? number : K extends 'bool' ? boolean : string) : never;
-type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'modelMemoryBudget' | 'adminTokenEnabled' | 'tokenAudiences' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel';
+type Required = 'host' | 'port' | 'dataDir' | 'cacheTtlMs' | 'modelMemoryBudget' | 'adminTokenEnabled' | 'tokenAudiences' | 'subscriptionId' | 'resourceGroup' | 'account' | 'location' | 'regionName' | 'llamaThreads' | 'llamaContextSize' | 'bodyLimit' | 'hfEndpoint' | 'logLevel' | 'redisFailure' | 'quotaStandard' | 'quotaProvisioned';
 
 export type Config = { readonly [N in Required]: ValueOf<(typeof schema)[N]> } & {
   readonly [N in Exclude<SettingName, Required>]?: ValueOf<(typeof schema)[N]>;

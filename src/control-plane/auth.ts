@@ -45,7 +45,7 @@ export function scopeOf(url: string): string {
   const auth = path.search(/\/providers\/Microsoft\.Authorization\//i);
   if (auth >= 0) return path.slice(0, auth) || '/';
   path = path.replace(/\/(listKeys|regenerateKey)$/i, '');
-  const operation = /^(\/subscriptions\/[^/]+)\/providers\/[^/]+\/locations\/[^/]+\/operationResults\//i.exec(path);
+  const operation = /^(\/subscriptions\/[^/]+)\/providers\/[^/]+\/locations\/[^/]+\/(operationResults\/|usages$)/i.exec(path);
   if (operation) return operation[1]!;
   if (/\/(accounts|deployments)$/i.test(path)) path = path.replace(/\/[^/]+$/, '').replace(/\/providers\/Microsoft\.CognitiveServices$/i, '');
   return path;

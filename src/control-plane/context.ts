@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Account, AccountRef, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
 import type { AccessControl } from '../identity/access.js';
+import type { QuotaSettings } from '../capacity/quota.js';
 import '../request-context.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
 import { ACCOUNT_TYPE, checkAccountName, checkResourceGroupName } from './arm.js';
@@ -20,6 +21,8 @@ export interface ControlPlaneContext {
   defaultLocation: string;
   /** Base URL clients use, when configured; otherwise derived from each request. */
   publicUrl?: string;
+  /** Quota limits of deployment capacity, per subscription and region. */
+  quota: QuotaSettings;
 }
 
 export interface AccountParams {

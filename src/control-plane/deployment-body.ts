@@ -41,7 +41,10 @@ function readSku(raw: unknown): Sku {
   if (!canonical) {
     throw errors.invalidResourceProperties(`The SKU '${name}' is not supported. Supported SKUs: ${DEPLOYMENT_SKUS.join(', ')}.`, 'sku.name');
   }
-  const capacity = optionalInteger(sku, 'capacity', 'sku') ?? 1;
+  // Without a capacity a deployment has no rate limit and uses no quota (Lapis's laptop default;
+  // Azure always has one). With one, Standard SKUs get capacity × 1,000 TPM, Provisioned PTUs.
+  const capacity = optionalInteger(sku, 'capacity', 'sku');
+  if (capacity === undefined) return { name: canonical };
   if (capacity < 1) throw errors.invalidResourceProperties(`The capacity ${capacity} is invalid; it must be at least 1.`, 'sku.capacity');
   return { name: canonical, capacity };
 }

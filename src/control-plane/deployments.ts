@@ -4,6 +4,7 @@
 // long-running-operation contract `beginCreateOrUpdateAndWait` of the ARM SDKs polls.
 
 import { randomUUID } from 'node:crypto';
+import { checkQuota } from './usages.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { resolveRaiPolicy, type Account, type Deployment } from '../core/index.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
@@ -69,6 +70,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
+    await checkQuota(ctx, account.subscriptionId, account.location, deployment, existing);
     const operationId = randomUUID();
     await ctx.store.operations.upsert({
       id: operationId,

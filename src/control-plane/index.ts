@@ -14,6 +14,7 @@ import { registerRaiBlocklistRoutes } from './rai-blocklists.js';
 import { registerRaiPolicyRoutes } from './rai-policies.js';
 import { registerRoleAssignmentRoutes } from './role-assignments.js';
 import { registerRoleDefinitionRoutes } from './role-definitions.js';
+import { registerUsageRoutes } from './usages.js';
 
 export type { ControlPlaneContext } from './context.js';
 
@@ -36,4 +37,5 @@ export async function controlPlane(app: FastifyInstance, ctx: ControlPlaneContex
   registerRaiBlocklistRoutes(app, ctx);
   registerRoleAssignmentRoutes(app, ctx);
   registerRoleDefinitionRoutes(app, ctx);
+  registerUsageRoutes(app, ctx);
 }

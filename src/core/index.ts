@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './store.js';
 export * from './identity.js';
 export * from './safety.js';
+export * from './capacity.js';

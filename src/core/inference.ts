@@ -162,6 +162,11 @@ export interface InferenceBackend {
   chat(request: ChatGenerationRequest): AsyncIterable<GenerationEvent>;
   complete(request: CompletionRequest): AsyncIterable<GenerationEvent>;
   embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
+  /**
+   * Tokens of these texts in the model's own tokenizer, summed (capacity admission estimates
+   * with it). Absent: the backend cannot tell, and admission estimates another way.
+   */
+  countTokens?(texts: string[]): Promise<number>;
   /** Releases the model or connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -141,3 +141,8 @@ export function roleAssignmentNotFound(name: string): ApiError {
 export function unsupportedFilter(filter: string, supported: string): ApiError {
   return arm(400, 'BadRequest', `The filter '${filter}' is not supported. Supported filters are ${supported}.`);
 }
+
+/** A deployment's capacity does not fit in the subscription's quota for its type and model in the region. */
+export function insufficientQuota(message: string): ApiError {
+  return arm(400, 'InsufficientQuota', message);
+}

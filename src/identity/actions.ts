@@ -61,6 +61,8 @@ const table = {
   /** PUT a blocklist; PUT or DELETE an item; the batch add and delete of items. */
   'raiBlocklists.write': control(`${CS}/accounts/raiBlocklists/write`),
   'raiBlocklists.delete': control(`${CS}/accounts/raiBlocklists/delete`),
+  /** Quota usage of a subscription in a region (locations/{l}/usages). */
+  'usages.read': control(`${CS}/locations/usages/read`),
   /** The Azure-AsyncOperation status a deployment PUT points at. */
   'operationResults.read': control(`${CS}/locations/operationResults/read`),
   'roleAssignments.read': control(`${AUTHZ}/roleAssignments/read`),

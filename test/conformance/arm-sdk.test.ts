@@ -7,36 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
-import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import { AzureOpenAI } from 'openai';
 import type { RunningServer } from '../../src/main.js';
 import { writeBrokenGguf, writeTinyGguf } from '../fixtures/gguf.js';
+import { managementClient } from '../helpers/arm-client.js';
 import { newServerState, startInProcess, SUBSCRIPTION, type ServerState } from '../helpers/server.js';
 
 const RG = 'rg-sdk';
 const POLL = { updateIntervalInMs: 50 };
-
-function managementClient(server: RunningServer, apiVersion?: string): CognitiveServicesManagementClient {
-  // Never called: the admin-token policy below replaces the bearer policy that would use it.
-  const credential: TokenCredential = { getToken: async () => null };
-  const client = new CognitiveServicesManagementClient(credential, SUBSCRIPTION, {
-    endpoint: server.url,
-    allowInsecureConnection: true,
-    ...(apiVersion ? { apiVersion } : {}),
-  });
-  client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-  const adminToken: PipelinePolicy = {
-    name: 'lapisAdminToken',
-    sendRequest(request, next) {
-      request.headers.set('authorization', `Bearer ${server.adminToken}`);
-      return next(request);
-    },
-  };
-  client.pipeline.addPolicy(adminToken);
-  return client;
-}
 
 describe.each(['2025-09-01 (the SDK default)', '2025-06-01'])('@azure/arm-cognitiveservices at api-version %s', (label) => {
   const apiVersion = label.startsWith('2025-06-01') ? '2025-06-01' : undefined;
