@@ -13,7 +13,12 @@ import { createAccessControl } from './identity/access.js';
 import { createTokenValidator } from './identity/tokens.js';
 import { loadBuiltInClassifier } from './safety/classifier/index.js';
 import { loadProtectedMaterial } from './safety/protected-material/index.js';
+import { Capacity } from './capacity/admission.js';
+import { MemoryLimiter } from './capacity/limiter/memory.js';
+import { createRedisClient, RedisLimiter } from './capacity/limiter/redis.js';
 import { parseQuotas } from './capacity/quota.js';
+import { parseThroughput, throughputTable } from './capacity/throughput.js';
+import { ConfigError } from './config/index.js';
 import { createClientAddressResolver, evaluateNetworkAccess, viaPrivateListener } from './network/index.js';
 import { cachedStore, openStore } from './storage/index.js';
 import { DeploymentRuntime } from './backends/runtime.js';
@@ -70,6 +75,16 @@ export async function buildApp(config: Config): Promise<LapisApp> {
   // Protected material: the operator's corpus, indexed once, before anything opens; a bad corpus stops the start.
   const protectedMaterial = config.protectedMaterial === undefined ? undefined : await loadProtectedMaterial(config.protectedMaterial);
   const quotaLimits = config.quotas === undefined ? {} : parseQuotas(config.quotas);
+  const throughput = throughputTable(config.ptuThroughput === undefined ? {} : parseThroughput(config.ptuThroughput));
+  if (config.redisFailure !== 'closed' && config.redisFailure !== 'local') throw new ConfigError(`redisFailure must be 'closed' or 'local', got '${config.redisFailure}'`);
+  // Rate-limit counters: in Redis when replicas share them (it reconnects by itself; while it is
+  // down the failure policy applies), in-process otherwise.
+  const limiter = config.redisUrl === undefined ? new MemoryLimiter() : new RedisLimiter(createRedisClient(config.redisUrl));
+  const capacity = new Capacity({
+    limiter,
+    throughput,
+    ...(config.redisUrl !== undefined && config.redisFailure === 'local' ? { fallback: new MemoryLimiter() } : {}),
+  });
   const store = cachedStore(
     await openStore({
       databaseUrl: config.databaseUrl,
@@ -150,6 +165,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     runtime,
     access,
     classifier: loadBuiltInClassifier(),
+    capacity,
     ...(protectedMaterial ? { protectedMaterial } : {}),
     network: {
       clientAddress,
@@ -168,6 +184,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     adminToken,
     async close() {
       await runtime.close();
+      await limiter.close();
       await store.close();
     },
   };

@@ -2,6 +2,7 @@
 
 import type { Account, AccountRef, Principal, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
+import type { Capacity } from '../capacity/admission.js';
 import type { AccessControl } from '../identity/access.js';
 import type { SafetyClassifier } from '../safety/classifier/index.js';
 import type { ProtectedMaterialIndex } from '../safety/protected-material/index.js';
@@ -25,6 +26,8 @@ export interface DataPlaneContext {
   /** The operator's reference corpus for protected material; absent = nothing is protected material. */
   protectedMaterial?: ProtectedMaterialIndex;
   network: NetworkSettings;
+  /** Rate limits and provisioned throughput of deployments with a capacity. */
+  capacity: Capacity;
   /** Value of the x-ms-region header. */
   regionName: string;
   /** Host routing: <customSubDomainName>.<baseDomain> names the account. */

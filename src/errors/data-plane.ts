@@ -131,6 +131,11 @@ export function unsupportedValue(param: string | null, message: string): ApiErro
   return new ApiError(400, { error: { message, type: 'invalid_request_error', param, code: 'unsupported_value' } });
 }
 
+/** Lapis's own limits refused the request (Azure's 429 body); the SDK retries after retry-after-ms. */
+export function rateLimited(message: string, retryAfterMs: number): ApiError {
+  return upstreamRateLimited(message, retryAfterMs);
+}
+
 /** The upstream engine throttled the request; its wait is passed on so SDK retries honour it. */
 export function upstreamRateLimited(message: string, retryAfterMs: number | undefined): ApiError {
   const headers: Record<string, string> = {};

@@ -26,7 +26,7 @@ const OPERATIONS: OperationName[] = [
   'openai.chatCompletions', 'openai.completions', 'openai.embeddings', 'openai.models.read', 'openai.deployments.read',
   'contentSafety.analyze', 'contentSafety.shieldPrompt', 'contentSafety.blocklists.read', 'contentSafety.blocklists.write',
   'accounts.read', 'accounts.write', 'accounts.delete', 'accounts.listKeys', 'accounts.regenerateKey',
-  'deployments.read', 'deployments.write', 'deployments.delete', 'operationResults.read',
+  'deployments.read', 'deployments.write', 'deployments.delete', 'operationResults.read', 'usages.read',
   'raiPolicies.read', 'raiPolicies.write', 'raiPolicies.delete',
   'raiBlocklists.read', 'raiBlocklists.write', 'raiBlocklists.delete',
   'roleAssignments.read', 'roleAssignments.write', 'roleAssignments.delete', 'roleDefinitions.read',
@@ -37,17 +37,17 @@ const OPERATIONS: OperationName[] = [
 //   content safety: analyze, shieldPrompt, blocklists read, blocklists write (OpenAI/* does not
 //     reach them; only Cognitive Services User's Microsoft.CognitiveServices/* does) |
 //   accounts: read, write, delete, listKeys, regenerateKey |
-//   deployments: read, write, delete; operation status read |
+//   deployments: read, write, delete; operation status read; quota usages read |
 //   RAI policies: read, write, delete | RAI blocklists (and their items): read, write, delete |
 //   authorization: role assignments read, write, delete; role definitions read
 const EXPECTED: Record<keyof typeof BUILT_IN_ROLE_IDS, string> = {
-  owner:                              'NNNNN NNNN YYYYY YYYY YYY YYY YYYY',
-  reader:                             'NNNNN NNNN YNNNN YNNY YNN YNN YNNY',
-  cognitiveServicesContributor:       'NNNNN NNNN YYYYY YYYY YYY YYY YNNY',
-  cognitiveServicesOpenAIContributor: 'YYYYY NNNN YNNNN YYYY YYY YNN YNNY',
-  cognitiveServicesOpenAIUser:        'YYYYY NNNN YNNNN YNNY YNN YNN YNNY',
-  cognitiveServicesUsagesReader:      'NNNNN NNNN NNNNN NNNN NNN NNN NNNN',
-  cognitiveServicesUser:              'YYYYY YYYY YNNYN YNNY YNN YNN NNNN',
+  owner:                              'NNNNN NNNN YYYYY YYYYY YYY YYY YYYY',
+  reader:                             'NNNNN NNNN YNNNN YNNYY YNN YNN YNNY',
+  cognitiveServicesContributor:       'NNNNN NNNN YYYYY YYYYY YYY YYY YNNY',
+  cognitiveServicesOpenAIContributor: 'YYYYY NNNN YNNNN YYYYY YYY YNN YNNY',
+  cognitiveServicesOpenAIUser:        'YYYYY NNNN YNNNN YNNYY YNN YNN YNNY',
+  cognitiveServicesUsagesReader:      'NNNNN NNNN NNNNN NNNNY NNN NNN NNNN',
+  cognitiveServicesUser:              'YYYYY YYYY YNNYN YNNYY YNN YNN NNNN',
 };
 
 describe('each built-in role against each operation, assigned at the account', () => {

@@ -107,14 +107,20 @@ function urlOf(server: HttpServer, scheme: string, requestedHost?: string): stri
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
+/** How long requests in flight get to finish on close before their connections are cut. */
+const DRAIN_DEADLINE_MS = 10_000;
+
 /** Closes a server, ending keep-alive connections as soon as they are idle. */
 function drain(server: HttpServer): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     // close() ends the idle connections of this moment; the ones busy with a request go idle
     // later and would otherwise linger until keepAliveTimeout (72 s under Fastify).
     const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+    // A client that never reads its answer keeps its connection busy for ever: cut it at the deadline.
+    const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
     server.close((err) => {
       clearInterval(sweeper);
+      clearTimeout(deadline);
       if (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(err);
       else resolvePromise();
     });

@@ -74,7 +74,7 @@ describe('lapis deployment and keys', () => {
 
     const failed = await cli('deployment', 'create', 'bad', '--model', join(state.dataDir, 'missing.gguf'));
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/bad\s+missing\s+Standard\s+100\s+Failed: /);
+    expect(failed.stdout).toMatch(/bad\s+missing\s+Standard\s+-\s+Failed: /);
 
     expect((await cli('deployment', 'delete', 'chat')).code).toBe(0);
     expect((await cli('deployment', 'delete', 'bad')).code).toBe(0);
@@ -95,7 +95,7 @@ describe('other backends from the CLI', () => {
   it('creates a simulator deployment and an openai-compatible one in front of `lapis simulator`', async () => {
     const sim = await cli('deployment', 'create', 'sim', '--backend', 'simulator', '--ttft-ms', '0');
     expect(sim.code).toBe(0);
-    expect(sim.stdout).toMatch(/sim\s+lapis-simulator\s+Standard\s+100\s+Succeeded\s+simulator/);
+    expect(sim.stdout).toMatch(/sim\s+lapis-simulator\s+Standard\s+-\s+Succeeded\s+simulator/);
 
     const missing = await cli('deployment', 'create', 'up', '--backend', 'openai-compatible');
     expect(missing.code).toBe(1);

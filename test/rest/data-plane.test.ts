@@ -27,7 +27,7 @@ async function admin(method: string, path: string, body?: unknown) {
 
 async function deploy(name: string, modelPath: string): Promise<void> {
   const path = `${accountPath('default')}/deployments/${name}`;
-  await admin('PUT', path, { sku: { name: 'Standard', capacity: 1 }, properties: { model: { format: 'GGUF', name, source: modelPath } } });
+  await admin('PUT', path, { sku: { name: 'Standard', capacity: 100 }, properties: { model: { format: 'GGUF', name, source: modelPath } } });
   for (;;) {
     const state = JSON.parse((await admin('GET', path)).body).properties.provisioningState;
     if (state !== 'Creating' && state !== 'Updating') return;
@@ -190,7 +190,7 @@ describe('listings', () => {
     expect(res.status).toBe(200);
     expect(res.body.object).toBe('list');
     const chat = res.body.data.find((d: { id: string }) => d.id === 'chat');
-    expect(chat).toMatchObject({ object: 'deployment', model: 'chat', owner: 'organization-owner', status: 'succeeded', scale_settings: { scale_type: 'standard', capacity: 1 } });
+    expect(chat).toMatchObject({ object: 'deployment', model: 'chat', owner: 'organization-owner', status: 'succeeded', scale_settings: { scale_type: 'standard', capacity: 100 } });
     expect(res.body.data.find((d: { id: string }) => d.id === 'broken').status).toBe('failed');
     expect((await get('/openai/deployments/chat?api-version=2022-12-01')).body.id).toBe('chat');
     expect((await get('/openai/deployments/ghost?api-version=2022-12-01')).body.error.code).toBe('DeploymentNotFound');

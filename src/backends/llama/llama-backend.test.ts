@@ -99,6 +99,17 @@ describe('generated model', () => {
     expect(c.usage?.completionTokens).toBe(30);
   });
 
+  it('counts tokens with its own tokenizer, as a completion counts its prompt', async () => {
+    const text = 'once upon a time there was a little cat';
+    const out = await collect(backend.complete({ prompt: text, params: { maxTokens: 1 }, signal: new AbortController().signal }));
+    // A completion's prompt gets the model's BOS token (add_bos_token); counted texts do not:
+    // they are pieces of one prompt, which gets one BOS at most.
+    expect(await backend.countTokens!([text])).toBe(out.usage!.promptTokens - 1);
+    // Summed over texts; the generated vocabulary has every word of these as one piece.
+    expect(await backend.countTokens!(['hello world', 'the cat', ''])).toBe(4);
+    expect(await backend.countTokens!([])).toBe(0);
+  });
+
   it('treats an already aborted signal as nothing to do', async () => {
     const controller = new AbortController();
     controller.abort();
@@ -157,6 +168,12 @@ describe('stories260K (real weights)', () => {
     expect(cut.choices[0]!.finishReason).toBe('stop');
     expect(cut.choices[0]!.text).toBe(full.slice(0, full.indexOf(stop)));
     expect(cut.usage?.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('counts tokens as its completions count their prompt', async () => {
+    const text = 'Once upon a time, there was a little girl named Lily.';
+    const out = await collect(backend.complete({ prompt: text, params: { maxTokens: 1 }, signal: new AbortController().signal }));
+    expect(await backend.countTokens!([text])).toBe(out.usage!.promptTokens - 1); // the BOS
   });
 
   it('applies presence and frequency penalties', async () => {

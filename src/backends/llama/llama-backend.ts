@@ -52,6 +52,8 @@ export interface LlamaBackend extends InferenceBackend {
 
 /** Requests decoded together when the spec does not say. */
 const DEFAULT_PARALLEL = 4;
+/** Token counts are one quick native call: nothing cancels them. */
+const NEVER_ABORTED = new AbortController().signal;
 /** A model process's own footprint (Node and the llama.cpp runtime): ~110 MB RSS measured with a tiny model. */
 const PROCESS_OVERHEAD_BYTES = 96 * 1024 * 1024;
 
@@ -155,17 +157,18 @@ class PooledLlamaBackend implements LlamaBackend {
   async embed(request: EmbeddingRequest): Promise<EmbeddingResult> {
     this.model.assertAvailable();
     checkEmbedding(request, this.facts);
-    const client = await this.model.lease(request.signal);
-    try {
-      for await (const event of client.request({ type: 'embed', input: request.input }, request.signal)) {
-        if (event.type === 'embedded') return { embeddings: event.embeddings, promptTokens: event.promptTokens };
-        this.raise(event);
-      }
-      request.signal.throwIfAborted();
-      throw new BackendUnavailableError(`model ${this.modelId} ended the request without an answer`);
-    } finally {
-      this.model.release();
-    }
+    const event = await this.ask({ type: 'embed', input: request.input }, 'embedded', request.signal);
+    return { embeddings: event.embeddings, promptTokens: event.promptTokens };
+  }
+
+  /**
+   * Counted by the model process with the model's own tokenizer, so admission estimates what
+   * usage will report. Like any request it reloads a model the pool unloaded: the request it
+   * estimates is about to need the model anyway.
+   */
+  async countTokens(texts: string[]): Promise<number> {
+    this.model.assertAvailable();
+    return (await this.ask({ type: 'count', texts }, 'counted', NEVER_ABORTED)).tokens;
   }
 
   close(): Promise<void> {
@@ -206,6 +209,25 @@ class PooledLlamaBackend implements LlamaBackend {
             this.raise(event);
         }
       }
+    } finally {
+      this.model.release();
+    }
+  }
+
+  /** One request answered by a single event of type `answer`; anything else is raised. */
+  private async ask<T extends 'embedded' | 'counted'>(
+    command: Extract<RequestBody, { type: 'embed' | 'count' }>,
+    answer: T,
+    signal: AbortSignal,
+  ): Promise<Extract<RequestEvent, { type: T }>> {
+    const client = await this.model.lease(signal);
+    try {
+      for await (const event of client.request(command, signal)) {
+        if (event.type === answer) return event as Extract<RequestEvent, { type: T }>;
+        this.raise(event);
+      }
+      signal.throwIfAborted();
+      throw new BackendUnavailableError(`model ${this.modelId} ended the request without an answer`);
     } finally {
       this.model.release();
     }

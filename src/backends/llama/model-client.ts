@@ -10,13 +10,13 @@ import type { LoadSettings, MemoryEstimate, WorkerCommand, WorkerEvent } from '.
 
 export type LoadedInfo = Omit<Extract<WorkerEvent, { type: 'loaded' }>, 'type'>;
 
-type RequestCommand = Extract<WorkerCommand, { type: 'chat' | 'complete' | 'embed' }>;
+type RequestCommand = Extract<WorkerCommand, { type: 'chat' | 'complete' | 'embed' | 'count' }>;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 /** A request as the backend hands it over; the client numbers it. */
 export type RequestBody = WithoutId<RequestCommand>;
 export type RequestEvent = Extract<WorkerEvent, { id: number }>;
 
-const FINAL_EVENTS = new Set<WorkerEvent['type']>(['end', 'embedded', 'aborted', 'context-exceeded', 'unsupported', 'failed']);
+const FINAL_EVENTS = new Set<WorkerEvent['type']>(['end', 'embedded', 'counted', 'aborted', 'context-exceeded', 'unsupported', 'failed']);
 
 export class ModelClient {
   /** Called once if the process ends without stop() having been asked (a crash, a kill). */

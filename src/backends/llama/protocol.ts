@@ -47,6 +47,8 @@ export type WorkerCommand =
   | { type: 'chat'; id: number; request: WorkerChatRequest }
   | { type: 'complete'; id: number; request: WorkerCompletionRequest }
   | { type: 'embed'; id: number; input: (string | number[])[] }
+  /** Tokens of each text in the model's tokenizer (no BOS, special-token text as plain text), summed. */
+  | { type: 'count'; id: number; texts: string[] }
   /** Stops the request at once: decoding ends if it runs, it never starts if it is queued. */
   | { type: 'abort'; id: number }
   | { type: 'shutdown' };
@@ -62,7 +64,7 @@ export interface MemoryEstimate {
 
 /**
  * Worker → parent. Every request ends with exactly one of end (generations), embedded,
- * aborted, context-exceeded, unsupported, failed.
+ * counted, aborted, context-exceeded, unsupported, failed.
  */
 export type WorkerEvent =
   | ({ type: 'estimated' } & MemoryEstimate)
@@ -73,6 +75,7 @@ export type WorkerEvent =
   | { type: 'done'; id: number; choice: number; finishReason: FinishReason }
   | { type: 'end'; id: number; usage: Usage }
   | { type: 'embedded'; id: number; embeddings: number[][]; promptTokens: number }
+  | { type: 'counted'; id: number; tokens: number }
   /** completionTokens: what was decoded before the stop (0 when it was still queued). */
   | { type: 'aborted'; id: number; completionTokens: number }
   | { type: 'context-exceeded'; id: number; promptTokens: number; contextSize: number }

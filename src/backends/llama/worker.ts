@@ -190,6 +190,14 @@ process.on('message', (command: WorkerCommand) => {
         return { type: 'context-exceeded', id: command.id, promptTokens: outcome.promptTokens, contextSize: outcome.contextSize };
       });
       break;
+    case 'count':
+      // Without BOS: texts are pieces of one prompt (a chat's messages), which gets one BOS at most.
+      serve(command.id, async (h) => ({
+        type: 'counted',
+        id: command.id,
+        tokens: command.texts.reduce((sum, text) => sum + h.model.tokenize(text, false).length, 0),
+      }));
+      break;
     case 'abort':
       running.get(command.id)?.abort();
       break;

@@ -205,6 +205,20 @@ describe('simulator completions and embeddings', () => {
   });
 });
 
+describe('simulator token counting', () => {
+  it('counts texts by its own rule, as its usage does', async () => {
+    const backend = sim();
+    expect(await backend.countTokens!([])).toBe(0);
+    // ⌈characters / 4⌉ per text: 16 → 4, 5 → 2.
+    expect(await backend.countTokens!(['Once upon a time', 'hello'])).toBe(4 + 2);
+    const prompt = 'A prompt of some length, counted the same way twice.';
+    const { usage } = assemble(await collect(backend.complete({ prompt, params: { maxTokens: 1 }, signal: signal() })));
+    expect(await backend.countTokens!([prompt])).toBe(usage!.promptTokens);
+    const embedded = await backend.embed({ input: ['hello', 'there, world'], signal: signal() });
+    expect(await backend.countTokens!(['hello', 'there, world'])).toBe(embedded.promptTokens);
+  });
+});
+
 describe('simulator pace and abort', () => {
   it('waits timeToFirstTokenMs, then streams at tokensPerSecond', async () => {
     const backend = sim({ timeToFirstTokenMs: 100, tokensPerSecond: 100 });

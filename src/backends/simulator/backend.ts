@@ -17,6 +17,7 @@ import { SimulatorEngine, type Outcome } from './engine.js';
 import { HANG_MS, rateLimitError, serverError, type Fault } from './faults.js';
 import { sleep } from './pace.js';
 import type { Plan, TextPiece } from './plan.js';
+import { countTokens } from './text.js';
 
 export function createSimulatorBackend(spec: SimulatorBackendSpec): InferenceBackend {
   return new SimulatorBackend(new SimulatorEngine(spec));
@@ -59,6 +60,13 @@ class SimulatorBackend implements InferenceBackend {
     }
     if (fault !== undefined) throw this.failure(fault);
     return this.engine.embed(request);
+  }
+
+  /** By the simulator's own token rule (text.ts), so admission estimates what its usage reports. */
+  async countTokens(texts: string[]): Promise<number> {
+    let tokens = 0;
+    for (const text of texts) tokens += countTokens(text);
+    return tokens;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import type { DataPlaneContext } from '../context.js';
 import { resolveDeployment } from '../deployment.js';
 import { abortOnDisconnect, collect, stream } from '../generation.js';
 import { registerOperation } from './operation.js';
+import { admit, chatEstimate, metered } from '../capacity.js';
 import { guardFor, promptInput } from '../safety.js';
 
 /** Refuses what the deployment's model cannot do, naming the parameter. */
@@ -30,8 +31,11 @@ function checkCapabilities(chat: ChatCompletionRequest, caps: BackendCapabilitie
 export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneContext): void {
   registerOperation(app, '/chat/completions', 'openai.chatCompletions', async (request, reply, name) => {
     const { stream: streaming, includeUsage, ...chat } = readChatCompletionRequest(request.body);
-    const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
-    checkCapabilities({ ...chat, stream: streaming, includeUsage }, backend.capabilities, deployment.name);
+    const resolved = await resolveDeployment(ctx, request.account!, name);
+    checkCapabilities({ ...chat, stream: streaming, includeUsage }, resolved.backend.capabilities, resolved.deployment.name);
+    // capacity: admitted against the deployment's limits (or its spillover), settled when the generation ends.
+    const admitted = await admit(ctx, request, reply, resolved, 'ChatCompletions_Create', chatEstimate(chat, resolved.deployment));
+    const { deployment, backend } = admitted;
     // prompt safety: the deployment's content-filter policy; a blocking hit ends here with a 400.
     const controller = abortOnDisconnect(reply);
     const guard = await guardFor(ctx, deployment, controller.signal);
@@ -43,7 +47,7 @@ export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneCont
       promptFilter: await guard.checkPrompt(promptInput(chat.messages)),
       completionFilter: (text) => guard.checkCompletion(text),
     };
-    const events = backend.chat({ ...chat, stream: streaming, signal: controller.signal });
+    const events = metered(backend.chat({ ...chat, stream: streaming, signal: controller.signal }), admitted);
     // completion safety: the folded answer is checked whole, a stream segment by segment.
     if (!streaming) return collect(events, new ChatCompletionBuilder(meta), deployment.name);
     const chunker = new ChatChunker(meta);

@@ -11,6 +11,7 @@ import type { DataPlaneContext } from '../context.js';
 import { resolveDeployment } from '../deployment.js';
 import { abortOnDisconnect, collect, stream } from '../generation.js';
 import { registerOperation } from './operation.js';
+import { admit, completionEstimate, metered } from '../capacity.js';
 import { guardFor } from '../safety.js';
 
 /**
@@ -34,7 +35,9 @@ async function* allPrompts(backend: InferenceBackend, req: LegacyCompletionReque
 export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext): void {
   registerOperation(app, '/completions', 'openai.completions', async (request, reply, name) => {
     const req = readCompletionRequest(request.body);
-    const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
+    const resolved = await resolveDeployment(ctx, request.account!, name);
+    const admitted = await admit(ctx, request, reply, resolved, 'Completions_Create', completionEstimate(req.request, req.prompts, undefined, resolved.deployment));
+    const { deployment, backend } = admitted;
     if (!backend.capabilities.completions) throw errors.operationNotSupported('completion', deployment.name);
     if (req.request.params.logprobs !== undefined && !backend.capabilities.logprobs) {
       throw errors.unsupportedValue('logprobs', `The model of deployment '${deployment.name}' does not report logprobs.`);
@@ -52,7 +55,7 @@ export function registerCompletions(app: FastifyInstance, ctx: DataPlaneContext)
       promptFilters,
       completionFilter: (text) => guard.checkCompletion(text),
     };
-    const events = allPrompts(backend, req, controller.signal);
+    const events = metered(allPrompts(backend, req, controller.signal), admitted);
     if (!req.stream) {
       const builder = new TextCompletionBuilder(meta, req.prompts.length);
       return collect(events, { add: (ev) => builder.add(ev, 0), body: () => builder.body() }, deployment.name);

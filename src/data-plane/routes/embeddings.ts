@@ -7,12 +7,15 @@ import { mapBackendError } from '../backend-errors.js';
 import type { DataPlaneContext } from '../context.js';
 import { resolveDeployment } from '../deployment.js';
 import { abortOnDisconnect } from '../generation.js';
+import { admit, embeddingEstimate } from '../capacity.js';
 import { registerOperation } from './operation.js';
 
 export function registerEmbeddings(app: FastifyInstance, ctx: DataPlaneContext): void {
   registerOperation(app, '/embeddings', 'openai.embeddings', async (request, reply, name) => {
     const req = readEmbeddingRequest(request.body);
-    const { deployment, backend } = await resolveDeployment(ctx, request.account!, name);
+    const resolved = await resolveDeployment(ctx, request.account!, name);
+    const admitted = await admit(ctx, request, reply, resolved, 'Embeddings_Create', embeddingEstimate(req.input, resolved.deployment));
+    const { deployment, backend } = admitted;
     const caps = backend.capabilities;
     if (!caps.embeddings) throw errors.operationNotSupported('embeddings', deployment.name);
     if (req.dimensions !== undefined && caps.embeddingDimensions !== undefined && req.dimensions > caps.embeddingDimensions) {
@@ -21,8 +24,10 @@ export function registerEmbeddings(app: FastifyInstance, ctx: DataPlaneContext):
     const controller = abortOnDisconnect(reply);
     try {
       const result = await backend.embed({ input: req.input, ...(req.dimensions ? { dimensions: req.dimensions } : {}), signal: controller.signal });
+      void admitted.ticket.settle({ promptTokens: result.promptTokens, completionTokens: 0 });
       return embeddingBody(result, backend.modelId, req.base64);
     } catch (err) {
+      void admitted.ticket.settle({ promptTokens: 0, completionTokens: 0 });
       throw mapBackendError(err, deployment.name);
     }
   });
