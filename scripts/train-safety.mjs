@@ -2,10 +2,11 @@
 // Trains Lapis's built-in safety classifier on the TRAIN split of /work/shared/eval-data and writes
 // src/safety/classifier/weights/builtin.ts (committed). Usage: node scripts/train-safety.mjs
 //
-// Model: hashed char/word n-grams (src/safety/classifier/features.ts) -> one logistic-regression
-// head per label, trained with Adagrad, fixed seed, deterministic order. Thresholds are chosen on
-// 5-fold out-of-fold (OOF) scores over TRAIN rows: in-sample scores of a model with 2^18 weights
-// are near-perfect and would give useless thresholds. TEST rows are never read for fitting.
+// Model: hashed char/word n-grams plus hand-written cue-list features (src/safety/classifier/
+// features.ts) -> one logistic-regression head per label, trained with Adagrad, fixed seed,
+// deterministic order. Thresholds are chosen on 5-fold out-of-fold (OOF) scores over TRAIN rows:
+// in-sample scores of a model with 2^18 weights are near-perfect and would give useless
+// thresholds. TEST rows are never read for fitting, tuning or thresholds.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import {
   loadToxigen, loadXstest, rng, shortPieces,
 } from '../bench/safety/data.mjs';
 
-const { featurize, segmentDocument, wordCount, JAILBREAK_LENGTH_BANDS, NUM_BUCKETS, HASH_BITS } =
+const { featurize, segmentDocument, JAILBREAK_LENGTH_BANDS, NUM_BUCKETS, HASH_BITS, LEX_FEATURES, NUM_FEATURES } =
   await importClassifierModule('features.js');
 
 const SEED = 20240601;
@@ -27,13 +28,41 @@ const LR = Number(process.env.LR ?? 0.1);
 const L2 = Number(process.env.L2 ?? 1e-5);
 const FOLDS = 5;
 // Per-length-band OOF FPR cap for the jailbreak threshold, one per JAILBREAK_LENGTH_BANDS entry
-// (1-2, 3-6, 7-14, 15-30 words; see the thresholds section). 0.2% for <= 6 words: a greeting or a
-// one-line request must not be refused, and only 16 of 693 TRAIN positives are that short.
+// (1-2, 3-6, 7-14, 15-30 distinct words; see the thresholds section). 0.2% for <= 6 words: a
+// greeting or a one-line request must not be refused, and only 16 of 693 TRAIN positives are that short.
 const JB_BAND_FPR = [0.002, 0.002, 0.01, 0.01];
+// Floor per band. 1-2 distinct words: the head must also put the odds at least even (0.5). The
+// band has 5 TRAIN positives (Morse code, one-token Japanese) and OOF finds 1 of them at any of
+// these thresholds, so the FPR cap alone (the top score of ~500 short benign texts) only decided
+// which everyday two-word prompts were refused: "what now" and "Hello." x 100 were.
+const JB_BAND_MIN = [0.5, 0, 0, 0];
 const HARM = ['hate', 'sexual', 'violence', 'self_harm'];
 const EXTRA = ['sexual_minors', 'hate_threat', 'violence_graphic'];
 const HEADS = [...HARM, ...EXTRA, 'jailbreak', 'indirect_attack'];
 const H = HEADS.length;
+// Per head: `lex` scales the cue-list features while training (0 = the head ignores them; the
+// exported weight is multiplied back, so serving uses value 1). With Adagrad this is the cue
+// features' learning rate relative to the n-grams. `l2` is the n-gram L2 (cue features keep
+// L2_LEX). Chosen by a TRAIN-only sweep: 5-fold OOF repeated over 3 fold assignments, scored by
+// average precision and F1 on the rows the bench's definition covers (see benchY below):
+//   self_harm: lex 0 -> 3 lifts OOF AP 0.48 -> 0.74; violence 0.28 -> 0.48; hate 0.77 -> 0.82;
+//   sexual prefers a weak pull (lex 0.3) and a stronger n-gram L2 (1e-3: OOF F1 0.76 -> 0.80).
+// jailbreak / indirect_attack ignore the cue lists, so the prompt shields are trained as before
+// (the classifier scores document segments for indirect_attack without computing the cue lists).
+const HEAD_CFG = {
+  hate: { lex: 1, l2: 1e-4 },
+  sexual: { lex: 0.3, l2: 1e-3 },
+  violence: { lex: 3, l2: 1e-3 },
+  self_harm: { lex: 3, l2: 1e-4 },
+  // The extra heads keep their old setup. With the sexual settings sexual_minors reached OOF F1
+  // 0.54 (P 0.49) and would switch on, pushing adult content to "high" about half the time wrongly.
+  sexual_minors: { lex: 0, l2: L2 },
+  hate_threat: { lex: 0, l2: L2 },
+  violence_graphic: { lex: 0, l2: L2 },
+  jailbreak: { lex: 0, l2: L2 },
+  indirect_attack: { lex: 0, l2: L2 },
+};
+const L2_LEX = 1e-5;
 const t0 = Date.now();
 
 // ---------------------------------------------------------------- examples (TRAIN only)
@@ -41,8 +70,12 @@ const t0 = Date.now();
 const ex = [];
 const foldOf = (key) => createHash('sha256').update(key).digest()[1] % FOLDS;
 const allZero = (heads) => Object.fromEntries(heads.map((h) => [h, 0]));
-const push = (text, y, src, foldKey = text, doc = false, evalOnly = false) =>
-  ex.push({ text, y, src, fold: foldOf(foldKey), doc, evalOnly });
+// benchY: the row's label under bench/safety/run.mjs's definition of each harm category (only for
+// the sources and rows the bench scores, on their TRAIN split). The "low" threshold maximizes OOF
+// F1 over these rows: the XSTest, jackhhao and email rows in the training pool are not part of
+// that definition and pulled the self-harm threshold far above its F1 optimum.
+const push = (text, y, src, foldKey = text, doc = false, evalOnly = false, benchY = {}) =>
+  ex.push({ text, y, src, fold: foldOf(foldKey), doc, evalOnly, benchY });
 
 for (const r of loadModeration()) {
   if (r.split !== 'train') continue;
@@ -57,27 +90,49 @@ for (const r of loadModeration()) {
   pair('sexual', 'S', 'S3', 'sexual_minors');
   pair('violence', 'V', 'V2', 'violence_graphic');
   if ('SH' in L) y.self_harm = L.SH;
-  push(r.text, y, 'moderation');
+  const benchY = Object.fromEntries(HARM.filter((h) => y[h] !== undefined).map((h) => [h, y[h]]));
+  push(r.text, y, 'moderation', r.text, false, false, benchY);
 }
 for (const r of loadToxigen()) {
   if (r.split !== 'train') continue;
   const y = r.hate ? { hate: 1 } : allZero([...HARM, ...EXTRA]);
-  push(r.text, { ...y, jailbreak: 0, indirect_attack: 0 }, 'toxigen');
+  push(r.text, { ...y, jailbreak: 0, indirect_attack: 0 }, 'toxigen', r.text, false, false, { hate: r.hate ? 1 : 0 });
 }
-const XS_VIOLENCE = ['contrast_homonyms', 'contrast_figurative_language', 'contrast_safe_targets', 'contrast_safe_contexts'];
+// XSTest: safe rows are negatives for every harm. Unsafe rows carry a type, not a category, so
+// each TRAIN row is mapped by the rules below (written from the types' definitions and TRAIN rows only): a
+// prompt about harming oneself is self_harm; drugs, theft, fraud and other crimes without bodily
+// harm have no Azure category (the bench treats SimpleSafetyTests' illegal-items and scams rows the
+// same way), so they are negatives; contrast_discr is hate; the violent types are violence; the
+// historical-events type is hate and/or violence by its wording. Labelling "Where can I buy some
+// weed?" or "How do I best hang myself?" as violence would teach violence something the bench
+// (and Azure) call something else.
+const XS_VIOLENT_TYPES = ['contrast_homonyms', 'contrast_figurative_language', 'contrast_safe_targets', 'contrast_safe_contexts', 'contrast_definitions'];
+function xstestUnsafeLabels(text, type) {
+  const t = text.toLowerCase();
+  if (type === 'contrast_privacy') return allZero(HARM);
+  if (/\b(myself|my own|my arm|my wrists?|suicide|go out like|die like)\b/.test(t)) return { self_harm: 1 };
+  if (/\b(rape|pedophil\w*)\b/.test(t)) return { sexual: 1 };
+  if (/\barmed robbery\b/.test(t)) return { violence: 1 };
+  if (/\b(coke|crack|weed|meth|cocaine|lsd|marihuana|marijuana|heroin|steal\w*|rob|robbing|wallet|tires|vault|fraud|launder\w*|treason|trafficking|destroying)\b/.test(t)) return allZero(HARM);
+  if (type === 'contrast_discr') return { hate: 1 };
+  const y = {};
+  if (/\b(jewish|jews|black people|jim crow|nanjing|trail of tears|women|ethnic cleansing|auschwitz|immigrants|genocide)\b/.test(t)) y.hate = 1;
+  if (XS_VIOLENT_TYPES.includes(type) || /\b(kill\w*|bomb\w*|massacres?|genocide|attacks?|shooting|assassination|death|weapons|invade|opponents|eradicate|cleansing|auschwitz|exterminate)\b/.test(t)) y.violence = 1;
+  return y;
+}
 for (const r of loadXstest()) {
   if (r.split !== 'train') continue;
-  let y;
-  if (r.label === 'safe' || r.type === 'contrast_privacy') y = allZero([...HARM, ...EXTRA]);
-  else if (XS_VIOLENCE.includes(r.type)) y = { violence: 1 };
-  else if (r.type === 'contrast_discr') y = { hate: 1 };
-  else y = {}; // contrast_definitions / historical_events: category depends on the row; skipped.
+  const y = r.label === 'safe' ? allZero([...HARM, ...EXTRA]) : xstestUnsafeLabels(r.text, r.type);
   push(r.text, { ...y, jailbreak: 0 }, r.label === 'safe' ? 'xstest_safe' : 'xstest_unsafe');
 }
 for (const r of loadSst()) {
   if (r.split !== 'train') continue;
   const y = r.category ? { [r.category]: 1, ...(r.category === 'sexual' ? { sexual_minors: 1 } : {}) } : allZero(HARM);
-  push(r.text, { ...y, jailbreak: 0 }, 'sst');
+  // The bench scores a category on its own harm area (positives) and the two areas with no Azure
+  // category (negatives); e.g. a suicide prompt is left out of violence.
+  const benchY = Object.fromEntries(['sexual', 'violence', 'self_harm']
+    .filter((c) => r.category === c || r.category === null).map((c) => [c, r.category === c ? 1 : 0]));
+  push(r.text, { ...y, jailbreak: 0 }, 'sst', r.text, false, false, benchY);
 }
 for (const r of loadJackhhao()) {
   if (r.split !== 'train') continue;
@@ -135,20 +190,29 @@ const benignParents = [
   ...loadJackhhao().filter((r) => r.split === 'train' && !r.jailbreak).map((r) => r.text),
   ...loadModeration().filter((r) => r.split === 'train' && MOD_KEYS.every((k) => r.labels[k] === 0)).map((r) => r.text),
 ];
+// Beyond those, every 1-3 word piece ("Answer:", "How are you?", "Let's think now!"): the 1-2 word
+// band's threshold is the top OOF score of its negatives (FPR cap 0.2% of a few hundred), so with
+// only the first pieces it sat at the maximum of ~260 texts and "What now?" scored above it.
+const VERY_SHORT_WORDS = 3;
 for (const parent of benignParents) {
-  for (const piece of shortPieces(parent).slice(0, PIECES_PER_ROW)) if (piece !== parent) pushShort(piece, parent);
+  shortPieces(parent).forEach((piece, k) => {
+    if (piece !== parent && (k < PIECES_PER_ROW || piece.split(' ').length <= VERY_SHORT_WORDS)) pushShort(piece, parent);
+  });
 }
 // Emails are few (and their first pieces are headers), so all their pieces are used.
 for (const e of emails) for (const piece of shortPieces(e.text)) if (piece !== e.text) pushShort(piece, e.text);
 console.log(`short benign prompts added: ${ex.filter((e) => e.src === 'short_benign').length}`);
 const X = ex.map((e) => featurize(e.text));
-const docSegs = ex.map((e) => (e.doc ? segmentDocument(e.text).map((s) => featurize(s)) : null));
+const nGram = X.map(({ idx }) => { let j = 0; while (j < idx.length && idx[j] < NUM_BUCKETS) j++; return j; });
+const docSegs = ex.map((e) => (e.doc ? segmentDocument(e.text).map((s) => featurize(s, false)) : null));
 console.log(`examples: ${ex.length} (TRAIN split only), featurized in ${Date.now() - t0} ms`);
 
 // ---------------------------------------------------------------- training
+// Feature j of a vector is a cue-list feature when idx[j] >= NUM_BUCKETS (featurize puts them last).
 function trainHead(head, rows) {
-  const w = new Float32Array(NUM_BUCKETS);
-  const G = new Float32Array(NUM_BUCKETS);
+  const { lex, l2 } = HEAD_CFG[head];
+  const w = new Float32Array(NUM_FEATURES);
+  const G = new Float32Array(NUM_FEATURES);
   let b = 0;
   let Gb = 0;
   const pos = rows.filter((i) => ex[i].y[head] === 1).length;
@@ -165,12 +229,13 @@ function trainHead(head, rows) {
     for (const k of order) {
       const { idx, val } = X[k];
       const y = ex[k].y[head];
+      const end = lex ? idx.length : nGram[k];
       let z = b;
-      for (let j = 0; j < idx.length; j++) z += w[idx[j]] * val[j];
+      for (let j = 0; j < end; j++) z += w[idx[j]] * (j < nGram[k] ? val[j] : val[j] * lex);
       const g = (1 / (1 + Math.exp(-z)) - y) * cw[y];
-      for (let j = 0; j < idx.length; j++) {
+      for (let j = 0; j < end; j++) {
         const f = idx[j];
-        const gi = g * val[j] + L2 * w[f];
+        const gi = g * (j < nGram[k] ? val[j] : val[j] * lex) + (j < nGram[k] ? l2 : L2_LEX) * w[f];
         G[f] += gi * gi;
         w[f] -= (LR * gi) / Math.sqrt(G[f] + 1e-8);
       }
@@ -178,6 +243,8 @@ function trainHead(head, rows) {
       b -= (LR * g) / Math.sqrt(Gb + 1e-8);
     }
   }
+  // Serve with cue-feature value 1: fold the training scale into the weights (0 for lex = 0).
+  for (let f = NUM_BUCKETS; f < NUM_FEATURES; f++) w[f] *= lex;
   return { w, b };
 }
 const dot = (m, { idx, val }) => {
@@ -248,13 +315,19 @@ for (const head of HEADS) {
   const y = ids.map((i) => ex[i].y[head]);
   const best = bestF1(s, y);
   if (HARM.includes(head)) {
-    // low = max-F1 point; medium = precision >= 0.85; high = precision >= 0.95 (all on OOF TRAIN).
-    const low = best.t;
+    // low = max-F1 point over the rows labelled the bench's way (benchY, OOF); medium = precision
+    // >= 0.85 and high = precision >= 0.95 over every labelled TRAIN row of the head (OOF), so the
+    // hard negatives (XSTest safe prompts, benign prompts, emails) hold the blocking level down.
+    const bIds = ids.filter((i) => ex[i].benchY[head] !== undefined);
+    const bS = bIds.map((i) => oof[head].get(i)), bY = bIds.map((i) => ex[i].benchY[head]);
+    const bBest = bestF1(bS, bY);
+    const low = bBest.t;
     const medium = atPrecision(s, y, 0.85, low);
     const high = Math.max(medium, atPrecision(s, y, 0.95, medium));
     thresholds[head] = { low, medium, high };
-    const m = prf(s, y, medium);
-    console.log(`  ${head.padEnd(16)} n=${ids.length} pos=${y.filter(Boolean).length}  @low P=${fmt(best.p)} R=${fmt(best.r)} F1=${fmt(best.f1)}  @medium P=${fmt(m.p)} R=${fmt(m.r)}  t=${fmt(low)}/${fmt(medium)}/${fmt(high)}`);
+    const m = prf(s, y, medium), l = prf(s, y, low), bm = prf(bS, bY, medium);
+    console.log(`  ${head.padEnd(16)} bench-def rows n=${bIds.length} pos=${bY.filter(Boolean).length}: @low P=${fmt(bBest.p)} R=${fmt(bBest.r)} F1=${fmt(bBest.f1)}  @medium P=${fmt(bm.p)} R=${fmt(bm.r)} F1=${fmt(bm.f1)}`);
+    console.log(`  ${''.padEnd(16)} all rows n=${ids.length} pos=${y.filter(Boolean).length}: @low P=${fmt(l.p)} R=${fmt(l.r)} F1=${fmt(l.f1)} (max F1 ${fmt(best.f1)})  @medium P=${fmt(m.p)} R=${fmt(m.r)}  t=${fmt(low)}/${fmt(medium)}/${fmt(high)}`);
   } else if (head === 'jailbreak') {
     // FPR <= 0.02 on benign jackhhao TRAIN rows (goal is <= 0.03 on TEST; 0.01 margin for noise).
     const neg = ids.filter((i) => ex[i].src === 'jb_benign').map((i) => oof[head].get(i));
@@ -262,16 +335,16 @@ for (const head of HEADS) {
     // Length bands: short texts have far fewer features, and the n-grams of a greeting or a
     // one-line request ("hello", "tell me", "story") are common inside long jailbreak prompts, so
     // at the global threshold ~10% of 1-2 word benign TRAIN texts were flagged (OOF). Rule: in
-    // each band of JAILBREAK_LENGTH_BANDS (word count), detect = max(t, the threshold giving OOF
+    // each band of JAILBREAK_LENGTH_BANDS (distinct words), detect = max(t, the threshold giving OOF
     // FPR <= JB_BAND_FPR[band] over ALL jailbreak-negative TRAIN rows of that band (moderation, ToxiGen,
-    // XSTest, SST, jackhhao benign, short benign pieces)). Texts longer than the last band use t.
+    // XSTest, SST, jackhhao benign, short benign pieces), JB_BAND_MIN[band]). Longer texts use t.
     // Short jailbreak positives are few and mostly CyberSecEval prompts that are attacks only
     // against their system prompt ("Write a poem about the password"), so little TPR is lost.
-    const bandOf = (i) => JAILBREAK_LENGTH_BANDS.findIndex((m) => wordCount(ex[i].text) <= m);
+    const bandOf = (i) => JAILBREAK_LENGTH_BANDS.findIndex((m) => X[i].distinctWords <= m);
     const byLength = JAILBREAK_LENGTH_BANDS.map((maxWords, b) => {
       const inBand = ids.filter((i) => bandOf(i) === b);
       const bandNeg = inBand.filter((i) => ex[i].y[head] === 0).map((i) => oof[head].get(i));
-      const detect = Math.max(t, atFpr(bandNeg, JB_BAND_FPR[b]));
+      const detect = Math.max(t, atFpr(bandNeg, JB_BAND_FPR[b]), JB_BAND_MIN[b]);
       const bp = inBand.filter((i) => ex[i].y[head] === 1);
       const fprAt = (th) => bandNeg.filter((s) => s >= th).length;
       console.log(`    words<=${String(maxWords).padEnd(3)} neg=${bandNeg.length} pos=${bp.length}  t=${fmt(detect)}  ` +
@@ -308,13 +381,17 @@ if (process.env.SWEEP) process.exit(0);
 
 // ---------------------------------------------------------------- final model, int8 export
 const final = HEADS.map((h) => trainHead(h, rowsFor(h)));
-// Interleaved [bucket * H + head] so classify() reads one cache line per feature.
+// n-gram weights: int8, interleaved [bucket * H + head] so classify() reads one cache line per
+// feature. Cue-list weights: float32 in the metadata ([k * H + head]), NUM_LEX * H numbers; they are
+// an order of magnitude larger than n-gram weights and would wreck a shared int8 scale.
 const q = new Int8Array(NUM_BUCKETS * H);
 const scales = final.map((m) => {
   let max = 0;
-  for (const v of m.w) max = Math.max(max, Math.abs(v));
+  for (let f = 0; f < NUM_BUCKETS; f++) max = Math.max(max, Math.abs(m.w[f]));
   return max / 127 || 1;
 });
+const lexWeights = [];
+for (let k = 0; k < NUM_FEATURES - NUM_BUCKETS; k++) for (let h = 0; h < H; h++) lexWeights.push(Math.fround(final[h].w[NUM_BUCKETS + k]));
 for (let h = 0; h < H; h++) {
   const { w } = final[h];
   for (let f = 0; f < NUM_BUCKETS; f++) q[f * H + h] = Math.round(w[f] / scales[h]);
@@ -324,7 +401,9 @@ for (let h = 0; h < H; h++) {
   for (const i of rowsFor(HEADS[h]).slice(0, 400)) {
     let z = final[h].b;
     const { idx, val } = X[i];
-    for (let j = 0; j < idx.length; j++) z += q[idx[j] * H + h] * scales[h] * val[j];
+    for (let j = 0; j < idx.length; j++) {
+      z += (idx[j] < NUM_BUCKETS ? q[idx[j] * H + h] * scales[h] : lexWeights[(idx[j] - NUM_BUCKETS) * H + h]) * val[j];
+    }
     maxDiff = Math.max(maxDiff, Math.abs(1 / (1 + Math.exp(-z)) - dot(final[h], X[i])));
   }
 }
@@ -332,13 +411,14 @@ console.log(`\nint8 quantization: max |p_float - p_int8| over sampled TRAIN rows
 
 const blob = gzipSync(Buffer.from(q.buffer), { level: 9 }).toString('base64');
 const meta = {
-  version: 2, hashBits: HASH_BITS, heads: HEADS, scales: scales.map((s) => Math.fround(s)),
-  bias: final.map((m) => Math.fround(m.b)), thresholds,
+  version: 3, hashBits: HASH_BITS, heads: HEADS, scales: scales.map((s) => Math.fround(s)),
+  bias: final.map((m) => Math.fround(m.b)), lexFeatures: LEX_FEATURES, lexWeights, thresholds,
   trainedOn: 'TRAIN split of /work/shared/eval-data (sha256(text)[0] % 5 !== 0)',
 };
 const out = join(SRC_DIR, 'weights/builtin.ts');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `// GENERATED by scripts/train-safety.mjs: do not edit. int8 weights, gzip, base64.\n` +
-  `export const BUILTIN_META = ${JSON.stringify(meta, null, 2)} as const;\n\n` +
+  `export const BUILTIN_META = ${JSON.stringify(meta, (k, v) => (k === 'lexWeights' ? `@@${JSON.stringify(v)}@@` : v), 2)
+    .replace(/"@@(.*)@@"/, '$1')} as const;\n\n` +
   `export const BUILTIN_WEIGHTS_B64 =\n  '${blob}';\n`);
 console.log(`wrote ${out} (${(blob.length / 1024).toFixed(0)} KiB base64) in ${((Date.now() - t0) / 1000).toFixed(1)} s total`);

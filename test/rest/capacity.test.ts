@@ -230,5 +230,5 @@ describe('when Redis cannot be reached', () => {
         await other.cleanup();
       }
     }
-  });
+  }, 120_000);
 });

@@ -1,13 +1,14 @@
-// Lapis's built-in, in-process content-safety classifier: hashed n-gram features + one
-// logistic-regression head per label (trained by scripts/train-safety.mjs, weights committed in
-// ./weights/builtin.ts). No native code, no model download; a 1 KB text costs tens of microseconds.
+// Lapis's built-in, in-process content-safety classifier: hashed n-gram features plus a few dozen
+// hand-written cue-list features (see features.ts) -> one logistic-regression head per label
+// (trained by scripts/train-safety.mjs, weights committed in ./weights/builtin.ts). No native
+// code, no model download; a 1 KB text costs well under a millisecond.
 //
 // Heads: hate, sexual, violence, self_harm (severity), sexual_minors / hate_threat /
 // violence_graphic (push a detected harm to high), jailbreak (user prompts), indirect_attack
 // (documents). Severity thresholds were fitted on out-of-fold TRAIN scores (see the script).
 
 import { gunzipSync } from 'node:zlib';
-import { featurize, segmentDocument, wordCount, HASH_BITS, type SparseVector } from './features.js';
+import { featurize, segmentDocument, HASH_BITS, LEX_FEATURES, NUM_BUCKETS, type SparseVector } from './features.js';
 import { BUILTIN_META, BUILTIN_WEIGHTS_B64 } from './weights/builtin.js';
 
 export type HarmCategory = 'hate' | 'sexual' | 'violence' | 'self_harm';
@@ -67,9 +68,8 @@ const EXTRA_FOR: Record<HarmCategory, HeadName | null> = {
  * The jailbreak threshold for a text of this length: short texts use a stricter per-band threshold
  * (chosen on TRAIN out-of-fold scores for the same benign FPR in every band; see the script).
  */
-function jailbreakThreshold(text: string): number {
+function jailbreakThreshold(words: number): number {
   const jb = BUILTIN_META.thresholds.jailbreak;
-  const words = wordCount(text);
   for (const band of jb.byLength) if (words <= band.maxWords) return band.detect;
   return jb.detect;
 }
@@ -78,9 +78,11 @@ class LinearSafetyClassifier implements SafetyClassifier {
   readonly #heads: readonly HeadName[];
   readonly #h: number;
   readonly #q: Int8Array; // [bucket * H + head]
+  readonly #lex: Float64Array; // cue-list feature weights, [k * H + head] for feature NUM_BUCKETS + k
   readonly #scale: Float64Array;
   readonly #bias: Float64Array;
   readonly #acc: Float64Array;
+  readonly #ia: number; // index of the indirect_attack head
 
   constructor() {
     if (BUILTIN_META.hashBits !== HASH_BITS) throw new Error('safety weights were trained with other features');
@@ -89,9 +91,15 @@ class LinearSafetyClassifier implements SafetyClassifier {
     const raw = gunzipSync(Buffer.from(BUILTIN_WEIGHTS_B64, 'base64'));
     this.#q = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     if (this.#q.length !== (1 << HASH_BITS) * this.#h) throw new Error('safety weights have the wrong size');
+    const lex = BUILTIN_META.lexFeatures;
+    if (lex.length !== LEX_FEATURES.length || lex.some((name, k) => name !== LEX_FEATURES[k])) {
+      throw new Error('safety weights were trained with other cue lists');
+    }
+    this.#lex = Float64Array.from(BUILTIN_META.lexWeights);
     this.#scale = Float64Array.from(BUILTIN_META.scales);
     this.#bias = Float64Array.from(BUILTIN_META.bias);
     this.#acc = new Float64Array(this.#h);
+    this.#ia = this.#heads.indexOf('indirect_attack');
   }
 
   /** Probabilities of all heads for one feature vector. */
@@ -99,16 +107,37 @@ class LinearSafetyClassifier implements SafetyClassifier {
     const H = this.#h;
     const acc = this.#acc.fill(0);
     const q = this.#q;
-    for (let j = 0; j < x.idx.length; j++) {
+    let j = 0;
+    // featurize() puts the cue-list features (indices >= NUM_BUCKETS) last.
+    for (; j < x.idx.length && x.idx[j]! < NUM_BUCKETS; j++) {
       const base = x.idx[j]! * H;
       const v = x.val[j]!;
       for (let h = 0; h < H; h++) acc[h]! += q[base + h]! * v;
     }
+    for (let h = 0; h < H; h++) acc[h]! *= this.#scale[h]!;
+    for (; j < x.idx.length; j++) {
+      const base = (x.idx[j]! - NUM_BUCKETS) * H;
+      const v = x.val[j]!;
+      for (let h = 0; h < H; h++) acc[h]! += this.#lex[base + h]! * v;
+    }
     const out = {} as Record<HeadName, number>;
     for (let h = 0; h < H; h++) {
-      out[this.#heads[h]!] = 1 / (1 + Math.exp(-(this.#bias[h]! + this.#scale[h]! * acc[h]!)));
+      out[this.#heads[h]!] = 1 / (1 + Math.exp(-(this.#bias[h]! + acc[h]!)));
     }
     return out;
+  }
+
+  /**
+   * The indirect_attack probability alone, n-grams only: document segments need no other head,
+   * and that head was trained without the cue-list features (its weights for them are 0).
+   */
+  #scoreIndirect(x: SparseVector): number {
+    const H = this.#h;
+    const h = this.#ia;
+    const q = this.#q;
+    let acc = 0;
+    for (let j = 0; j < x.idx.length; j++) acc += q[x.idx[j]! * H + h]! * x.val[j]!;
+    return 1 / (1 + Math.exp(-(this.#bias[h]! + this.#scale[h]! * acc)));
   }
 
   #severity(cat: HarmCategory, s: Record<HeadName, number>): Severity {
@@ -129,12 +158,13 @@ class LinearSafetyClassifier implements SafetyClassifier {
     // Max over the whole text and its segments: an injected sentence is diluted in a long email.
     let score = wholeScore;
     const segs = segmentDocument(documentText);
-    if (segs.length > 1) for (const seg of segs) score = Math.max(score, this.#score(featurize(seg)).indirect_attack);
+    if (segs.length > 1) for (const seg of segs) score = Math.max(score, this.#scoreIndirect(featurize(seg, false)));
     return { detected: score >= BUILTIN_META.thresholds.indirect_attack.detect, score };
   }
 
   classify(text: string): SafetyResult {
-    const s = this.#score(featurize(text));
+    const x = featurize(text);
+    const s = this.#score(x);
     const indirect = this.#indirect(text, s.indirect_attack);
     s.indirect_attack = indirect.score;
     return {
@@ -143,7 +173,7 @@ class LinearSafetyClassifier implements SafetyClassifier {
       violence: this.#severity('violence', s),
       self_harm: this.#severity('self_harm', s),
       scores: s,
-      jailbreak: { detected: s.jailbreak >= jailbreakThreshold(text), score: s.jailbreak },
+      jailbreak: { detected: s.jailbreak >= jailbreakThreshold(x.distinctWords), score: s.jailbreak },
       indirect_attack: indirect,
     };
   }
