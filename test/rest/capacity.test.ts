@@ -81,10 +81,11 @@ describe('a Standard deployment', () => {
     expect(body.error.message).toMatch(/^Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded call rate limit of your current OpenAI S0 pricing tier\. Please retry after \d+ seconds?\./);
   });
 
-  it('refuses on tokens per minute, counting what earlier requests really used', async () => {
-    await deploy('std-2', { name: 'Standard', capacity: 2 }, 'sim'); // 2,000 TPM, 2 requests per 10 s
-    expect((await chat('std-2', ask(longPrompt))).status).toBe(200);
-    const refused = await chat('std-2', ask(longPrompt));
+  it('refuses on tokens per minute once the running count reaches the limit', async () => {
+    await deploy('std-2', { name: 'Standard', capacity: 5 }, 'sim'); // 5,000 TPM, 5 requests per 10 s
+    // About 1,500 tokens each: admitted at 0, 1,500, 3,000 and 4,500 counted (under the limit).
+    for (let i = 0; i < 4; i++) expect((await chat('std-2', ask(longPrompt))).status).toBe(200);
+    const refused = await chat('std-2', ask('hi'));
     expect(refused.status).toBe(429);
     expect(((await refused.json()) as any).error.message).toContain('exceeded token rate limit');
     expect(Number(refused.headers.get('retry-after-ms'))).toBeGreaterThan(40_000); // the minute must pass

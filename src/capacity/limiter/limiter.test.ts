@@ -75,20 +75,24 @@ describe.each(limiterDrivers())('limiter on $name', (driver) => {
   describe('standard: tokens', () => {
     const limits: StandardLimits = { requestsPerWindow: 100, requestWindowMs: 10_000, tokensPerMinute: 1_000 };
 
-    it('counts a sliding minute and frees it bucket by bucket', async () => {
+    it('counts a sliding minute as a running counter and frees it bucket by bucket', async () => {
       expect(admitted(await limiter.reserveStandard(key, 400, limits)).remainingTokens).toBe(600);
       clock.now = t0 + 20_000;
       expect(admitted(await limiter.reserveStandard(key, 400, limits)).remainingTokens).toBe(200);
+      clock.now = t0 + 25_000;
+      // 800 < 1,000: the counter has not reached the limit, so even 300 more gets in (Azure's rule).
+      expect(admitted(await limiter.reserveStandard(key, 300, limits)).remainingTokens).toBe(0);
 
       clock.now = t0 + 30_000;
-      // 800 + 300 > 1,000: fits once the t0 bucket leaves at t0 + 60 s.
-      expect(await limiter.reserveStandard(key, 300, limits)).toEqual({ admitted: false, limit: 'tokens', retryAfterMs: 30_000 });
-      // 700 needs both buckets gone: the second leaves at t0 + 80 s.
-      expect(refused(await limiter.reserveStandard(key, 700, limits)).retryAfterMs).toBe(50_000);
+      // 1,100 ≥ 1,000: nothing gets in until the counter is under the limit again, when the
+      // t0 bucket leaves at t0 + 60 s (700 left), whatever the size of the next request.
+      expect(await limiter.reserveStandard(key, 1, limits)).toEqual({ admitted: false, limit: 'tokens', retryAfterMs: 30_000 });
+      expect(refused(await limiter.reserveStandard(key, 700, limits)).retryAfterMs).toBe(30_000);
 
       clock.now = t0 + 60_000;
-      expect(admitted(await limiter.reserveStandard(key, 300, limits)).remainingTokens).toBe(300);
-      expect(await limiter.reserveStandard(key, 301, limits)).toEqual({ admitted: false, limit: 'tokens', retryAfterMs: 20_000 });
+      expect(admitted(await limiter.reserveStandard(key, 300, limits)).remainingTokens).toBe(0);
+      // 1,000 reached again: the t0+20 s bucket frees 400 at t0 + 80 s.
+      expect(await limiter.reserveStandard(key, 1, limits)).toEqual({ admitted: false, limit: 'tokens', retryAfterMs: 20_000 });
     });
 
     it('admits one request bigger than the whole minute when the minute is empty', async () => {

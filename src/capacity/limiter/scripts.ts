@@ -61,7 +61,7 @@ end
 local requests, requestBuckets = live(KEYS[1], window)
 local used, tokenBuckets = live(KEYS[2], MINUTE)
 -- requestsFit and tokensFit of rules.ts; an empty minute admits any estimate.
-if requests + 1 > perWindow or (used > 0 and used + tokens > perMinute) then
+if requests + 1 > perWindow or used >= perMinute then
   return {0, num(now), requestBuckets, tokenBuckets}
 end
 local bucket = num(now - now % BUCKET)
