@@ -18,6 +18,7 @@ import { MemoryLimiter } from './capacity/limiter/memory.js';
 import { createRedisClient, RedisLimiter } from './capacity/limiter/redis.js';
 import { parseQuotas } from './capacity/quota.js';
 import { parseThroughput, throughputTable } from './capacity/throughput.js';
+import { parseModelPrices, priceTable } from './capacity/prices.js';
 import { ConfigError } from './config/index.js';
 import { createClientAddressResolver, evaluateNetworkAccess, viaPrivateListener } from './network/index.js';
 import { cachedStore, openStore } from './storage/index.js';
@@ -76,6 +77,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
   const protectedMaterial = config.protectedMaterial === undefined ? undefined : await loadProtectedMaterial(config.protectedMaterial);
   const quotaLimits = config.quotas === undefined ? {} : parseQuotas(config.quotas);
   const throughput = throughputTable(config.ptuThroughput === undefined ? {} : parseThroughput(config.ptuThroughput));
+  const prices = priceTable(config.modelPrices === undefined ? {} : parseModelPrices(config.modelPrices));
   if (config.redisFailure !== 'closed' && config.redisFailure !== 'local') throw new ConfigError(`redisFailure must be 'closed' or 'local', got '${config.redisFailure}'`);
   // Rate-limit counters: in Redis when replicas share them (it reconnects by itself; while it is
   // down the failure policy applies), in-process otherwise.
@@ -166,6 +168,7 @@ export async function buildApp(config: Config): Promise<LapisApp> {
     access,
     classifier: loadBuiltInClassifier(),
     capacity,
+    prices,
     ...(protectedMaterial ? { protectedMaterial } : {}),
     network: {
       clientAddress,

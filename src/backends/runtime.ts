@@ -3,9 +3,12 @@
 // deployment's provisioningState and, when an ARM operation tracks it, the operation's status.
 
 import type { BackendSpec, Deployment, InferenceBackend, Store } from '../core/index.js';
+import type { RouterBackendSpec } from '../core/index.js';
 import { createAzureOpenAIBackend } from './azure-openai/index.js';
 import { loadLlamaBackend } from './llama/llama-backend.js';
 import { createOpenAICompatibleBackend } from './openai-compatible/index.js';
+import type { WireClientOptions } from './openai-compatible/index.js';
+import { loadPoolBackend } from './pool/index.js';
 import { createSimulatorBackend } from './simulator/index.js';
 
 export interface RuntimeOptions {
@@ -17,9 +20,13 @@ export interface RuntimeOptions {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
+const POOL_MEMBER_WIRE: WireClientOptions = { maxRetries: 0 };
+
 export type Served =
   | { state: 'loading' }
   | { state: 'ready'; backend: InferenceBackend }
+  /** A router deployment: no model and no backend; the data plane picks a deployment per request. */
+  | { state: 'routing' }
   | { state: 'failed'; reason: string };
 
 interface Entry {
@@ -98,6 +105,8 @@ export class DeploymentRuntime {
   }
 
   private async load(spec: BackendSpec, deploymentId: string, entry: Entry): Promise<Served> {
+    // A router loads nothing: it serves (routes) as soon as it is stored.
+    if (spec.kind === 'router') return { state: 'routing' };
     try {
       const backend = await this.open(spec, (reason) => this.onCrash(deploymentId, entry, reason));
       return { state: 'ready', backend };
@@ -106,7 +115,7 @@ export class DeploymentRuntime {
     }
   }
 
-  private async open(spec: BackendSpec, onFailure: (reason: string) => void): Promise<InferenceBackend> {
+  private async open(spec: Exclude<BackendSpec, RouterBackendSpec>, onFailure: (reason: string) => void, wire: WireClientOptions = {}): Promise<InferenceBackend> {
     switch (spec.kind) {
       case 'llama':
         return loadLlamaBackend(spec, {
@@ -116,11 +125,14 @@ export class DeploymentRuntime {
           onFailure,
         });
       case 'openai-compatible':
-        return createOpenAICompatibleBackend(spec);
+        return createOpenAICompatibleBackend(spec, wire);
       case 'azure-openai':
-        return createAzureOpenAIBackend(spec);
+        return createAzureOpenAIBackend(spec, wire);
       case 'simulator':
         return createSimulatorBackend(spec);
+      case 'pool':
+        // A member does not retry on its own: the pool's failover to the next member is the retry.
+        return loadPoolBackend(spec, { open: (member, memberFailed) => this.open(member, memberFailed, POOL_MEMBER_WIRE), onFailure, log: this.options.log });
     }
   }
 

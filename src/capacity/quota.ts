@@ -5,6 +5,7 @@
 // none.
 
 import type { Deployment } from '../core/index.js';
+import { readJsonObject } from './json-setting.js';
 import { capacityKind, modelNameOf } from './sku.js';
 
 export interface QuotaName {
@@ -81,13 +82,7 @@ export function quotaShortfall(settings: QuotaSettings, wanted: Pick<Deployment,
 
 /** Reads LAPIS_QUOTAS: usage name or deployment type → non-negative integer. */
 export function parseQuotas(json: string): Record<string, number> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    throw new Error(`quotas is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('quotas must be a JSON object of usage name → limit');
+  const raw = readJsonObject('quotas', json, 'usage name → limit');
   for (const [name, v] of Object.entries(raw)) {
     if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`quotas['${name}'] must be a non-negative integer`);
   }

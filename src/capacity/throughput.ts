@@ -3,6 +3,8 @@
 // provisioned throughput concepts page, 2025; approximate and subject to change there), so the
 // table is only a default: LAPIS_PTU_THROUGHPUT overrides or adds entries.
 
+import { readJsonObject } from './json-setting.js';
+
 export interface PtuThroughput {
   inputTokensPerMinute: number;
   outputWeight: number;
@@ -32,13 +34,7 @@ export function throughputTable(overrides: Record<string, PtuThroughput> = {}): 
 
 /** Reads LAPIS_PTU_THROUGHPUT; throws a message naming the bad entry. */
 export function parseThroughput(json: string): Record<string, PtuThroughput> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    throw new Error(`ptuThroughput is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('ptuThroughput must be a JSON object of model → {inputTokensPerMinute, outputWeight}');
+  const raw = readJsonObject('ptuThroughput', json, 'model → {inputTokensPerMinute, outputWeight}');
   const out: Record<string, PtuThroughput> = {};
   for (const [model, v] of Object.entries(raw)) {
     const t = v as Partial<PtuThroughput>;

@@ -178,6 +178,12 @@ export const schema = {
     description: 'Throughput per PTU as JSON, merged over the built-in table: {"my-model": {"inputTokensPerMinute": 3000, "outputWeight": 4}}.',
     default: () => undefined,
   }),
+  modelPrices: setting({
+    kind: 'string',
+    env: ['LAPIS_MODEL_PRICES'],
+    description: 'Model prices for the model router as JSON, USD per 1M tokens, merged over the built-in list prices: {"my-model": {"input": 0.5, "output": 2}}. Unlisted models cost 0.',
+    default: () => undefined,
+  }),
   protectedMaterial: setting({
     kind: 'string',
     env: ['LAPIS_PROTECTED_MATERIAL'],

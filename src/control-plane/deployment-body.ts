@@ -5,8 +5,10 @@
 
 import { isAbsolute } from 'node:path';
 import { BACKEND_SECRET_FIELDS, type BackendSpec, type DeploymentModel, type SimulatorFaults, type Sku } from '../core/index.js';
+import type { RouterBackendSpec, RouterMode } from '../core/index.js';
 import { controlPlaneErrors as errors } from '../errors/index.js';
 import { optionalInteger, optionalString, readObject, requiredString, type Json } from './body.js';
+import { keepPoolSecrets, poolToWire, readPool } from './deployment-pool.js';
 
 export const DEPLOYMENT_SKUS = [
   'Standard',
@@ -68,6 +70,8 @@ const BACKEND_MEMBERS: Record<BackendSpec['kind'], string[]> = {
   'openai-compatible': ['kind', 'baseUrl', 'model', 'apiKey', 'timeoutMs', 'embeddingDimensions'],
   'azure-openai': ['kind', 'endpoint', 'deployment', 'apiVersion', 'apiKey', 'bearerToken', 'timeoutMs', 'embeddingDimensions'],
   simulator: ['kind', 'model', 'timeToFirstTokenMs', 'tokensPerSecond', 'embeddingDimensions', 'contextSize', 'faults'],
+  router: ['kind', 'deployments', 'mode'],
+  pool: ['kind', 'members', 'healthCheck', 'breaker'],
 };
 const PATH = 'properties.lapis.backend';
 
@@ -103,6 +107,35 @@ function readFaults(raw: unknown): SimulatorFaults | undefined {
   return faults;
 }
 
+const ROUTER_MODES: RouterMode[] = ['balanced', 'quality', 'cost'];
+/** How many deployments a router may name (a choice of one is no choice; 16 keeps a price ladder readable). */
+export const ROUTER_DEPLOYMENTS = { min: 2, max: 16 };
+
+/** A router's list and mode. Whether the names exist (and are not routers) is checked against the account at PUT. */
+function readRouter(b: Json): RouterBackendSpec {
+  const at = `${PATH}.deployments`;
+  const list = b.deployments;
+  if (list === undefined || list === null) throw errors.invalidResourceProperties(`The property '${at}' is required.`, at);
+  if (!Array.isArray(list)) throw errors.invalidRequestContent(`Expected an array of deployment names at path '${at}'.`);
+  const { min, max } = ROUTER_DEPLOYMENTS;
+  if (list.length < min || list.length > max) {
+    throw errors.invalidResourceProperties(`A router names ${min} to ${max} deployments; '${at}' has ${list.length}.`, at);
+  }
+  const seen = new Set<string>();
+  const deployments = list.map((name: unknown, i) => {
+    if (typeof name !== 'string' || name === '') throw errors.invalidResourceProperties(`'${at}[${i}]' must be a deployment name.`, `${at}[${i}]`);
+    // Deployment names are case-insensitive, so 'A' and 'a' are the same deployment.
+    if (seen.has(name.toLowerCase())) throw errors.invalidResourceProperties(`The deployment '${name}' is named twice in '${at}'.`, `${at}[${i}]`);
+    seen.add(name.toLowerCase());
+    return name;
+  });
+  const mode = optionalString(b, 'mode', PATH);
+  if (mode !== undefined && !(ROUTER_MODES as string[]).includes(mode)) {
+    throw errors.invalidResourceProperties(`The router mode '${mode}' is invalid. Valid values: ${ROUTER_MODES.join(', ')}.`, `${PATH}.mode`);
+  }
+  return compact({ kind: 'router' as const, deployments, mode: mode as RouterMode | undefined });
+}
+
 /** Drops undefined members, so stored specs compare equal when they mean the same. */
 function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -135,6 +168,10 @@ function readLapisBackend(raw: unknown): BackendSpec {
         kind, model: optionalString(b, 'model', PATH), timeToFirstTokenMs: positive(b, 'timeToFirstTokenMs'), tokensPerSecond: positive(b, 'tokensPerSecond'),
         embeddingDimensions: positive(b, 'embeddingDimensions'), contextSize: positive(b, 'contextSize'), faults: readFaults(b.faults),
       });
+    case 'router':
+      return readRouter(b);
+    case 'pool':
+      return readPool(b, PATH, readLapisBackend);
   }
 }
 
@@ -157,6 +194,7 @@ function readBackend(lapis: unknown, model: DeploymentModel): BackendSpec {
  * that leaves them out keeps the stored ones, when the upstream is the same.
  */
 export function keepSecrets(next: BackendSpec, previous: BackendSpec | undefined): BackendSpec {
+  if (next.kind === 'pool') return keepPoolSecrets(next, previous, keepSecrets);
   if (!previous || previous.kind !== next.kind) return next;
   const same =
     (next.kind === 'openai-compatible' && previous.kind === 'openai-compatible' && next.baseUrl === previous.baseUrl) ||
@@ -173,6 +211,7 @@ export function keepSecrets(next: BackendSpec, previous: BackendSpec | undefined
 
 /** The backend as answers show it: secrets left out, their presence said. */
 export function backendToWire(backend: BackendSpec): Record<string, unknown> {
+  if (backend.kind === 'pool') return poolToWire(backend, backendToWire);
   const shown: Record<string, unknown> = { ...backend };
   for (const field of BACKEND_SECRET_FIELDS) {
     if (shown[field] !== undefined) {
@@ -199,6 +238,10 @@ export function readDeploymentBody(raw: unknown): DeploymentBody {
   }
   for (const key of ['raiPolicyName', 'spilloverDeploymentName', 'parentDeploymentName'] as const) optionalString(props, key, 'properties');
   const backend = readBackend(props.lapis, model);
+  // A router has no capacity of its own: each request is admitted on the deployment it picks.
+  if (backend.kind === 'router' && sku.capacity !== undefined) {
+    throw errors.invalidResourceProperties('A router deployment has no capacity of its own (requests count against the deployment each is routed to); leave out sku.capacity.', 'sku.capacity');
+  }
   const { lapis: _ext, ...rest } = props;
   return { sku, properties: { ...rest, model }, backend };
 }

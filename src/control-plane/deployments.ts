@@ -12,6 +12,7 @@ import { ACCOUNT_PATH } from './accounts.js';
 import { DEPLOYMENT_TYPE, checkDeploymentName, deploymentId } from './arm.js';
 import { baseUrl, requireAccount, type AccountParams, type ControlPlaneContext } from './context.js';
 import { backendToWire, keepSecrets, readDeploymentBody } from './deployment-body.js';
+import { checkRouting, routersNaming } from './deployment-routers.js';
 import { operationUrl } from './operations.js';
 
 type DeploymentParams = AccountParams & { deploymentName: string };
@@ -54,6 +55,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
     if (typeof raiPolicyName === 'string' && !(await resolveRaiPolicy(ctx.store.raiPolicies, account.id, raiPolicyName))) {
       throw errors.invalidResourceProperties(`The RAI policy '${raiPolicyName}' does not exist in account '${account.name}'.`, 'properties.raiPolicyName');
     }
+    await checkRouting(ctx.store, account, request.params.deploymentName, body.backend);
     const existing = await ctx.store.deployments.get(account.id, request.params.deploymentName);
     if (existing && (existing.provisioningState === 'Creating' || existing.provisioningState === 'Updating')) {
       throw errors.requestConflict(`Another operation is being performed on deployment '${existing.name}'. Please retry once it has completed.`);
@@ -108,6 +110,11 @@ export function registerDeploymentRoutes(app: FastifyInstance, ctx: ControlPlane
     );
     if (graders.length > 0) {
       throw errors.requestConflict(`The deployment '${existing.name}' is the classifier of RAI policy(s) ${graders.map((p) => `'${p.name}'`).join(', ')}.`);
+    }
+    // Likewise a router that routes to it would send some requests nowhere.
+    const routers = await routersNaming(ctx.store, account.id, existing.name);
+    if (routers.length > 0) {
+      throw errors.requestConflict(`The deployment '${existing.name}' is routed to by router deployment(s) ${routers.map((r) => `'${r.name}'`).join(', ')}. Remove it from their deployments first.`);
     }
     await ctx.store.deployments.delete(account.id, existing.name);
     await ctx.runtime.remove(existing.id);

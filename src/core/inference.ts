@@ -63,6 +63,11 @@ export interface GenerationParams {
   user?: string;
 }
 
+/** Which backend answered a request (the data plane names it in `x-lapis-backend`). */
+export interface ServedBy {
+  by?: string;
+}
+
 export interface ChatGenerationRequest {
   messages: ChatMessage[];
   params: GenerationParams;
@@ -79,6 +84,8 @@ export interface ChatGenerationRequest {
   stream?: boolean;
   /** Aborted when the client goes away; a backend stops generating at once. */
   signal: AbortSignal;
+  /** Out: the backend that answered writes its name here before the first event (a pool: the member's). */
+  served?: ServedBy;
 }
 
 export interface CompletionRequest {
@@ -91,6 +98,7 @@ export interface CompletionRequest {
   /** As ChatGenerationRequest.stream. */
   stream?: boolean;
   signal: AbortSignal;
+  served?: ServedBy;
 }
 
 export interface EmbeddingRequest {
@@ -99,6 +107,8 @@ export interface EmbeddingRequest {
   /** Shorten the vectors to this many dimensions, where the model allows it. */
   dimensions?: number;
   signal: AbortSignal;
+  /** As ChatGenerationRequest.served: written before the result is returned. */
+  served?: ServedBy;
 }
 
 export interface EmbeddingResult {
@@ -167,6 +177,8 @@ export interface InferenceBackend {
    * with it). Absent: the backend cannot tell, and admission estimates another way.
    */
   countTokens?(texts: string[]): Promise<number>;
+  /** Whether the engine answers now (a pool's active health check); `path` as PoolBackendSpec.healthCheck.path. Absent: it cannot tell. */
+  health?(path?: string): Promise<boolean>;
   /** Releases the model or connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -34,7 +34,7 @@ export interface Account extends AccountRef {
 export type KeyName = 'key1' | 'key2';
 
 /** Which engine serves a deployment. The Lapis extension of the ARM deployment body. */
-export type BackendSpec = LlamaBackendSpec | OpenAICompatibleBackendSpec | AzureOpenAIBackendSpec | SimulatorBackendSpec;
+export type BackendSpec = LlamaBackendSpec | OpenAICompatibleBackendSpec | AzureOpenAIBackendSpec | SimulatorBackendSpec | RouterBackendSpec | PoolBackendSpec;
 
 /** A GGUF model run in-process by llama.cpp (node-llama-cpp), in a supervised child process. */
 export interface LlamaBackendSpec {
@@ -93,6 +93,21 @@ export interface SimulatorBackendSpec {
   faults?: SimulatorFaults;
 }
 
+/** How a model router trades quality for price (docs/capacity.md, "Model router"). */
+export type RouterMode = 'balanced' | 'quality' | 'cost';
+
+/**
+ * A model router: no model of its own; each chat request goes to one of `deployments` (of the
+ * same account), picked from the request's complexity and the models' prices.
+ */
+export interface RouterBackendSpec {
+  kind: 'router';
+  /** 2–16 deployment names, none of them a router. Equal prices rank in this order. */
+  deployments: string[];
+  /** Default 'balanced'. */
+  mode?: RouterMode;
+}
+
 /** Fractions of requests (0–1) that fail each way. */
 export interface SimulatorFaults {
   rateLimit?: number;
@@ -103,6 +118,41 @@ export interface SimulatorFaults {
   timeout?: number;
   /** A stream that stops halfway without finishing. */
   dropStream?: number;
+}
+
+/** What a pool member may be: an engine, never a pool or a router (one level of indirection). */
+export type PoolMemberBackendSpec = LlamaBackendSpec | OpenAICompatibleBackendSpec | AzureOpenAIBackendSpec | SimulatorBackendSpec;
+
+/**
+ * Several engines behind one deployment (docs/capacity.md, "Backend pools"): priority groups and
+ * weights, a circuit breaker per member, active health checks, failover before the first byte.
+ */
+export interface PoolBackendSpec {
+  kind: 'pool';
+  /** 1–16 members, names unique. */
+  members: PoolMemberSpec[];
+  healthCheck?: {
+    /** Between two checks of each member; 0 = no active checks. Default 10,000. */
+    intervalMs?: number;
+    /** Checked path, resolved against the member's base URL (`/health` = at its origin). Default `models`. */
+    path?: string;
+  };
+  breaker?: {
+    /** Consecutive failures that open a member's breaker. Default 3. */
+    failures?: number;
+    /** How long it stays open (unless the upstream sent Retry-After). Default 30,000. */
+    cooldownMs?: number;
+  };
+}
+
+export interface PoolMemberSpec {
+  /** Named in the `x-lapis-backend` response header of the answers it serves. */
+  name: string;
+  /** Lower is preferred; the next group serves only when no member of this one can. Default 1. */
+  priority?: number;
+  /** Share of its group's requests, relative to the other members'. Default 1. */
+  weight?: number;
+  backend: PoolMemberBackendSpec;
 }
 
 /** Backend fields that are secrets: sealed at rest, masked in answers. */

@@ -12,10 +12,11 @@ import { DEFAULT_OUTPUT_ALLOWANCE, estimateChat, estimateCompletion, estimateEmb
 import { capacityKind } from '../capacity/sku.js';
 import { dataPlaneErrors as errors } from '../errors/index.js';
 import type { DataPlaneContext } from './context.js';
-import { resolveDeployment, type ResolvedDeployment } from './deployment.js';
+import { resolveDeployment, type InferenceOperation, type ResolvedDeployment } from './deployment.js';
 
 /** Azure's operation names in its 429 messages. */
 export type OperationId = 'ChatCompletions_Create' | 'Completions_Create' | 'Embeddings_Create';
+const OPERATION: Record<OperationId, InferenceOperation> = { ChatCompletions_Create: 'chatCompletion', Completions_Create: 'completion', Embeddings_Create: 'embeddings' };
 
 export interface Admitted extends ResolvedDeployment {
   ticket: Ticket;
@@ -43,7 +44,7 @@ export async function admit(
   if (first.admitted) return done(reply, resolved, first.ticket, est);
   const target = spilloverTarget(resolved.deployment, request);
   if (target !== undefined && capacityKind(resolved.deployment.sku.name) === 'provisioned') {
-    const spill = await resolveDeployment(ctx, request.account!, target).catch(() => undefined);
+    const spill = await resolveDeployment(ctx, request.account!, target, OPERATION[operation]).catch(() => undefined);
     if (spill && capacityKind(spill.deployment.sku.name) === 'standard') {
       const second = await tryAdmit(ctx, spill.deployment, est);
       if (second.admitted) {

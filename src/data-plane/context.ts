@@ -3,6 +3,7 @@
 import type { Account, AccountRef, Principal, Store } from '../core/index.js';
 import type { DeploymentRuntime } from '../backends/runtime.js';
 import type { Capacity } from '../capacity/admission.js';
+import type { PriceTable } from '../capacity/prices.js';
 import type { AccessControl } from '../identity/access.js';
 import type { SafetyClassifier } from '../safety/classifier/index.js';
 import type { ProtectedMaterialIndex } from '../safety/protected-material/index.js';
@@ -28,6 +29,8 @@ export interface DataPlaneContext {
   network: NetworkSettings;
   /** Rate limits and provisioned throughput of deployments with a capacity. */
   capacity: Capacity;
+  /** Model prices (USD per 1M tokens) the model router ranks deployments by. */
+  prices: PriceTable;
   /** Value of the x-ms-region header. */
   regionName: string;
   /** Host routing: <customSubDomainName>.<baseDomain> names the account. */

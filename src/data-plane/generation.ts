@@ -2,7 +2,7 @@
 // JSON body, or streamed as SSE chunks with back-pressure. A client that goes away aborts it.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GenerationEvent } from '../core/index.js';
+import type { GenerationEvent, ServedBy } from '../core/index.js';
 import { dataPlaneErrors as errors, isApiError } from '../errors/index.js';
 import { mapBackendError } from './backend-errors.js';
 import { SseWriter } from './sse.js';
@@ -14,6 +14,24 @@ export function abortOnDisconnect(reply: FastifyReply): AbortController {
     if (!reply.raw.writableFinished) controller.abort();
   });
   return controller;
+}
+
+/**
+ * The `served` out-parameter of a backend call, wired to the reply: when a backend names the
+ * engine that answers (a pool's member, before its first event), `x-lapis-backend` is set at once,
+ * so a stream's headers (sent with its first byte, see stream()) carry it too.
+ */
+export function servedHeader(reply: FastifyReply): ServedBy {
+  let by: string | undefined;
+  return {
+    get by() {
+      return by;
+    },
+    set by(name: string | undefined) {
+      by = name;
+      if (name !== undefined && !reply.sent) reply.header('x-lapis-backend', name);
+    },
+  };
 }
 
 export interface Folder {

@@ -89,4 +89,33 @@ describe.each(storeBackends())('deployments on $name', (backend) => {
     expect(raw.rows[0]!.b).not.toContain(secret);
     expect(raw.rows[0]!.b).toContain('x.openai.azure.com');
   });
+
+  it("seals a pool's member credentials too, each bound to its member", async () => {
+    const account = await withAccount();
+    const [key, token] = [`sk-canary-${crypto.randomUUID()}`, `eyJ-canary-${crypto.randomUUID()}`];
+    const deployment = sampleDeployment(account.id, {
+      backend: {
+        kind: 'pool',
+        members: [
+          { name: 'primary', backend: { kind: 'openai-compatible', baseUrl: 'http://vllm:8000/v1', model: 'm', apiKey: key } },
+          { name: 'cloud', priority: 2, backend: { kind: 'azure-openai', endpoint: 'https://x.openai.azure.com', deployment: 'gpt', apiVersion: '2024-10-21', bearerToken: token } },
+          { name: 'sim', priority: 3, backend: { kind: 'simulator' } },
+        ],
+      },
+    });
+    await store.deployments.upsert(deployment);
+    expect(await store.deployments.get(account.id, deployment.name)).toEqual(deployment);
+    const db = drizzleOf(store);
+    const read = async () =>
+      ((await db.execute(sql.raw(`select backend::text as b from deployments where id = '${deployment.id}'`))) as unknown as { rows: { b: string }[] }).rows[0]!.b;
+    const stored = await read();
+    expect(stored).not.toContain(key);
+    expect(stored).not.toContain(token);
+    expect(stored).toContain('vllm:8000');
+    // A sealed value moved to another member does not open there: the seal names its member.
+    const moved = JSON.parse(stored) as { members: { backend: Record<string, string> }[] };
+    moved.members[1]!.backend.apiKey = moved.members[0]!.backend.apiKey!;
+    await db.execute(sql.raw(`update deployments set backend = '${JSON.stringify(moved).replaceAll("'", "''")}'::jsonb where id = '${deployment.id}'`));
+    await expect(store.deployments.get(account.id, deployment.name)).rejects.toThrow();
+  });
 });

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { BACKEND_SECRET_FIELDS, type BackendSpec, type Deployment } from '../core/resources.js';
+import { BACKEND_SECRET_FIELDS, type BackendSpec, type Deployment, type PoolMemberBackendSpec } from '../core/resources.js';
 import type { DeploymentRepository } from '../core/store.js';
 import type { Db } from './db.js';
 import type { SecretCipher } from './encryption.js';
@@ -12,28 +12,30 @@ type Row = typeof deployments.$inferSelect;
 const named = (accountId: string, name: string) =>
   and(eq(deployments.accountId, accountId), sql`lower(${deployments.name}) = lower(${name})`);
 
-/** Binds a sealed backend secret to its deployment and field. */
-const sealContext = (deploymentId: string, field: string) => `deployments/${deploymentId}/backend/${field}`;
+/** Binds a sealed backend secret to its deployment and field (`…/backend/apiKey`, `…/backend/members/{name}/apiKey`). */
+const sealContext = (deploymentId: string) => `deployments/${deploymentId}/backend`;
 
 type Secrets = Partial<Record<(typeof BACKEND_SECRET_FIELDS)[number], string>>;
 
+/** Applies `f` to every secret of a backend spec, a pool's members' included. */
+async function mapSecrets(spec: BackendSpec, context: string, f: (value: string, context: string) => Promise<string>): Promise<BackendSpec> {
+  const backend = { ...spec } as BackendSpec & Secrets;
+  for (const field of BACKEND_SECRET_FIELDS) {
+    const value = backend[field];
+    if (value !== undefined) backend[field] = await f(value, `${context}/${field}`);
+  }
+  if (backend.kind === 'pool') {
+    const members = backend.members.map(async (m) => ({ ...m, backend: (await mapSecrets(m.backend, `${context}/members/${m.name}`, f)) as PoolMemberBackendSpec }));
+    backend.members = await Promise.all(members);
+  }
+  return backend;
+}
+
 export function deploymentRepository(db: Db, cipher: SecretCipher): DeploymentRepository {
   // Upstream credentials in a backend spec are sealed like account keys; nothing else is.
-  async function sealBackend(d: Deployment): Promise<BackendSpec> {
-    const backend = { ...d.backend } as BackendSpec & Secrets;
-    for (const field of BACKEND_SECRET_FIELDS) {
-      const value = backend[field];
-      if (value !== undefined) backend[field] = await cipher.seal(value, sealContext(d.id, field));
-    }
-    return backend;
-  }
+  const sealBackend = (d: Deployment): Promise<BackendSpec> => mapSecrets(d.backend, sealContext(d.id), (v, c) => cipher.seal(v, c));
   async function openBackend(row: Row): Promise<Row> {
-    const backend = { ...(row.backend as BackendSpec & Secrets) };
-    for (const field of BACKEND_SECRET_FIELDS) {
-      const value = backend[field];
-      if (value !== undefined) backend[field] = await cipher.open(value, sealContext(row.id, field));
-    }
-    return { ...row, backend };
+    return { ...row, backend: await mapSecrets(row.backend, sealContext(row.id), (v, c) => cipher.open(v, c)) };
   }
   const toDeployment = async (row: Row) => fromRow(await openBackend(row));
 

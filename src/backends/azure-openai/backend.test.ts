@@ -47,6 +47,14 @@ describe('azure-openai backend', () => {
     expect(sent.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 5 });
   });
 
+  it("checks health with GET of the resource's model list, authenticated (a pool's active check)", async () => {
+    const b = await connect({ apiKey: 'azure-key' });
+    expect(await b.health!()).toBe(true);
+    const sent = upstream!.requests[0]!;
+    expect(sent).toMatchObject({ method: 'GET', url: '/openai/models?api-version=2024-10-21' });
+    expect(sent.headers['api-key']).toBe('azure-key');
+  });
+
   it('sends an Entra token as a bearer', async () => {
     const b = await connect({ bearerToken: 'eyJ.token' });
     await collect(b.chat(ask()));

@@ -23,6 +23,8 @@ export function createAzureOpenAIBackend(spec: AzureOpenAIBackendSpec, options: 
       url: (operation: WireOperation) => `${base}/${operation}${query}`,
       headers: authHeaders(spec),
       timeoutMs: spec.timeoutMs,
+      // Azure's data plane lists the resource's models at /openai/models (reference/azure-api.md).
+      healthUrl: (path = `models${query}`) => new URL(path, `${spec.endpoint.replace(/\/+$/, '')}/openai/`).href,
     },
     // Azure selects the model by the deployment in the path; a body `model` is at best ignored.
     bodyModel: undefined,

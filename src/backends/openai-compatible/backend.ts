@@ -17,7 +17,13 @@ export function createOpenAICompatibleBackend(
   const base = spec.baseUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = {};
   if (spec.apiKey !== undefined && spec.apiKey.length > 0) headers.authorization = `Bearer ${spec.apiKey}`;
-  const target = { url: (operation: string) => `${base}/${operation}`, headers, timeoutMs: spec.timeoutMs };
+  const target = {
+    url: (operation: string) => `${base}/${operation}`,
+    headers,
+    timeoutMs: spec.timeoutMs,
+    // Every OpenAI-style engine lists its models; `/health` (vLLM, TGI, llama.cpp server) is at the origin.
+    healthUrl: (path = 'models') => new URL(path, `${base}/`).href,
+  };
   return new OpenAIWireBackend({
     target,
     bodyModel: spec.model,

@@ -16,6 +16,8 @@ export interface OpenAIWireTarget {
   headers: Record<string, string>;
   /** Longest wait for response headers and between two body chunks. Default 60 s. */
   timeoutMs?: number;
+  /** URL of an active health check, `path` resolved against the upstream's base URL. Absent: none. */
+  healthUrl?(path?: string): string;
 }
 
 export interface WireClientOptions {
@@ -88,6 +90,28 @@ export class OpenAIWireClient {
         continue;
       }
       throw error;
+    }
+  }
+
+  /**
+   * GETs `url` with the target's headers: true when it answers 2xx within `timeoutMs`. A health
+   * check, so it never throws and never retries; it shares the keep-alive connections of requests.
+   */
+  async probe(url: string, timeoutMs: number): Promise<boolean> {
+    try {
+      const target = new URL(url);
+      const response = await this.pool(target.origin).request({
+        method: 'GET',
+        path: target.pathname + target.search,
+        headers: { ...this.target.headers, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      await response.body.dump({ limit: MAX_ERROR_BODY });
+      return response.statusCode >= 200 && response.statusCode < 300;
+    } catch {
+      return false;
     }
   }
 

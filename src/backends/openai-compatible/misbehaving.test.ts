@@ -262,6 +262,24 @@ describe('upstream errors and retries', () => {
   });
 });
 
+describe('health checks', () => {
+  it('GETs {baseUrl}/models with the key; true only for a 2xx in time, never throws', async () => {
+    let status = 200;
+    const b = await connect((_req, res) => (status === 0 ? undefined : sendJson(res, status, { object: 'list', data: [] })), { apiKey: 'sk-h', timeoutMs: 150 });
+    expect(await b.health!()).toBe(true);
+    expect(upstream!.requests[0]).toMatchObject({ method: 'GET', url: '/v1/models', headers: { authorization: 'Bearer sk-h' } });
+    status = 503;
+    expect(await b.health!()).toBe(false);
+    status = 0; // hangs: the check gives up at the backend's (short) timeout
+    expect(await b.health!()).toBe(false);
+    expect(await b.health!('/health')).toBe(false);
+    expect(upstream!.requests.at(-1)!.url).toBe('/health');
+    const gone = createOpenAICompatibleBackend({ kind: 'openai-compatible', baseUrl: `http://127.0.0.1:${await closedPort()}/v1`, model: 'up' });
+    expect(await gone.health!()).toBe(false);
+    await gone.close();
+  });
+});
+
 describe('cancellation', () => {
   it('aborting mid-stream ends the iteration quietly and closes the upstream connection', async () => {
     const b = await connect((_req, res) => {

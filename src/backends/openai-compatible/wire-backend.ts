@@ -18,6 +18,9 @@ import { streamGeneration } from './stream.js';
 import { wholeGeneration } from './whole.js';
 import { chatBody, completionBody, embeddingBody, estimateChatTokens, estimateTokens, type WireBody } from './wire.js';
 
+/** Longest wait for a health check's answer. */
+const HEALTH_TIMEOUT_MS = 5_000;
+
 export interface WireBackendConfig {
   target: OpenAIWireTarget;
   /** `model` sent in request bodies; undefined = none (Azure picks the model by deployment). */
@@ -47,6 +50,8 @@ export class OpenAIWireBackend implements InferenceBackend {
    * a second request per call would cost more than an estimate is worth.
    */
   private noStreamOptions = false;
+  /** GET of the target's health URL (a pool's active check); present when the target has one. */
+  readonly health?: (path?: string) => Promise<boolean>;
 
   constructor(private readonly config: WireBackendConfig) {
     this.model = config.modelId;
@@ -54,6 +59,10 @@ export class OpenAIWireBackend implements InferenceBackend {
     // We cannot know what the upstream serves: it answers for itself (with an error if need be).
     this.capabilities = { chat: true, completions: true, embeddings: true, tools: true, jsonSchema: true, logprobs: true, vision: true };
     if (config.embeddingDimensions !== undefined) this.capabilities.embeddingDimensions = config.embeddingDimensions;
+    const { healthUrl, timeoutMs } = config.target;
+    // Short: a check that waits as long as a generation may would say nothing in time.
+    const probeMs = Math.min(HEALTH_TIMEOUT_MS, timeoutMs ?? HEALTH_TIMEOUT_MS);
+    if (healthUrl !== undefined) this.health = (path) => this.client.probe(healthUrl(path), probeMs);
   }
 
   get modelId(): string {

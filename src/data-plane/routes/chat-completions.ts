@@ -6,11 +6,11 @@ import { dataPlaneErrors as errors } from '../../errors/index.js';
 import { readChatCompletionRequest, type ChatCompletionRequest } from '../azure/chat-request.js';
 import { ChatChunker, ChatCompletionBuilder, newCompletionId, type CompletionMeta } from '../azure/chat-response.js';
 import type { DataPlaneContext } from '../context.js';
-import { resolveDeployment } from '../deployment.js';
-import { abortOnDisconnect, collect, stream } from '../generation.js';
+import { abortOnDisconnect, collect, servedHeader, stream } from '../generation.js';
 import { registerOperation } from './operation.js';
 import { admit, chatEstimate, metered } from '../capacity.js';
 import { guardFor, promptInput } from '../safety.js';
+import { resolveChat } from '../router.js';
 
 /** Refuses what the deployment's model cannot do, naming the parameter. */
 function checkCapabilities(chat: ChatCompletionRequest, caps: BackendCapabilities, deployment: string): void {
@@ -31,14 +31,15 @@ function checkCapabilities(chat: ChatCompletionRequest, caps: BackendCapabilitie
 export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneContext): void {
   registerOperation(app, '/chat/completions', 'openai.chatCompletions', async (request, reply, name) => {
     const { stream: streaming, includeUsage, ...chat } = readChatCompletionRequest(request.body);
-    const resolved = await resolveDeployment(ctx, request.account!, name);
+    // deployment resolution, then the model router when the deployment is one: the request goes on with the deployment it picked.
+    const { resolved, router } = await resolveChat(ctx, request, reply, name, chat);
     checkCapabilities({ ...chat, stream: streaming, includeUsage }, resolved.backend.capabilities, resolved.deployment.name);
     // capacity: admitted against the deployment's limits (or its spillover), settled when the generation ends.
     const admitted = await admit(ctx, request, reply, resolved, 'ChatCompletions_Create', chatEstimate(chat, resolved.deployment));
     const { deployment, backend } = admitted;
-    // prompt safety: the deployment's content-filter policy; a blocking hit ends here with a 400.
+    // prompt safety: the deployment's content-filter policy (a router's own, when routed); a blocking hit ends here with a 400.
     const controller = abortOnDisconnect(reply);
-    const guard = await guardFor(ctx, deployment, controller.signal);
+    const guard = await guardFor(ctx, router ?? deployment, controller.signal);
     const meta: CompletionMeta = {
       id: newCompletionId(),
       created: Math.floor(Date.now() / 1000),
@@ -47,7 +48,7 @@ export function registerChatCompletions(app: FastifyInstance, ctx: DataPlaneCont
       promptFilter: await guard.checkPrompt(promptInput(chat.messages)),
       completionFilter: (text) => guard.checkCompletion(text),
     };
-    const events = metered(backend.chat({ ...chat, stream: streaming, signal: controller.signal }), admitted);
+    const events = metered(backend.chat({ ...chat, stream: streaming, signal: controller.signal, served: servedHeader(reply) }), admitted);
     // completion safety: the folded answer is checked whole, a stream segment by segment.
     if (!streaming) return collect(events, new ChatCompletionBuilder(meta), deployment.name);
     const chunker = new ChatChunker(meta);

@@ -6,14 +6,14 @@ import { embeddingBody, readEmbeddingRequest } from '../azure/embedding.js';
 import { mapBackendError } from '../backend-errors.js';
 import type { DataPlaneContext } from '../context.js';
 import { resolveDeployment } from '../deployment.js';
-import { abortOnDisconnect } from '../generation.js';
+import { abortOnDisconnect, servedHeader } from '../generation.js';
 import { admit, embeddingEstimate } from '../capacity.js';
 import { registerOperation } from './operation.js';
 
 export function registerEmbeddings(app: FastifyInstance, ctx: DataPlaneContext): void {
   registerOperation(app, '/embeddings', 'openai.embeddings', async (request, reply, name) => {
     const req = readEmbeddingRequest(request.body);
-    const resolved = await resolveDeployment(ctx, request.account!, name);
+    const resolved = await resolveDeployment(ctx, request.account!, name, 'embeddings');
     const admitted = await admit(ctx, request, reply, resolved, 'Embeddings_Create', embeddingEstimate(req.input, resolved.deployment));
     const { deployment, backend } = admitted;
     const caps = backend.capabilities;
@@ -23,7 +23,7 @@ export function registerEmbeddings(app: FastifyInstance, ctx: DataPlaneContext):
     }
     const controller = abortOnDisconnect(reply);
     try {
-      const result = await backend.embed({ input: req.input, ...(req.dimensions ? { dimensions: req.dimensions } : {}), signal: controller.signal });
+      const result = await backend.embed({ input: req.input, ...(req.dimensions ? { dimensions: req.dimensions } : {}), signal: controller.signal, served: servedHeader(reply) });
       void admitted.ticket.settle({ promptTokens: result.promptTokens, completionTokens: 0 });
       return embeddingBody(result, backend.modelId, req.base64);
     } catch (err) {

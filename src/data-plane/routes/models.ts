@@ -17,6 +17,8 @@ function seconds(d: Date): number {
 }
 
 function capabilitiesOf(ctx: DataPlaneContext, d: Deployment) {
+  // A model router routes chat completions only.
+  if (d.backend.kind === 'router') return { fine_tune: false, inference: true, completion: false, chat_completion: true, embeddings: false };
   const served = ctx.runtime.get(d.id);
   const caps = served?.state === 'ready' ? served.backend.capabilities : undefined;
   return {
