@@ -31,6 +31,8 @@ export async function newServerState(): Promise<ServerState> {
   const schema = url ? `lapis_test_${randomBytes(6).toString('hex')}` : undefined;
   const env: Record<string, string> = { LAPIS_HOME: dataDir, LAPIS_LOG_LEVEL: 'warn', LAPIS_LLAMA_THREADS: '1' };
   if (url && schema) Object.assign(env, { DATABASE_URL: url, LAPIS_DATABASE_SCHEMA: schema });
+  // Servers count rate limits in Redis when the run has one (each deployment has its own keys).
+  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   return {
     dataDir,
     env,
