@@ -51,6 +51,8 @@ function printAccounts(list: Json[], output: OutputFormat): void {
 
 function describeBackend(b: Json): string {
   const where = b.modelPath ?? b.baseUrl ?? (b.endpoint ? `${b.endpoint} ${b.deployment}` : '');
+  if (b.kind === 'router' && Array.isArray(b.deployments)) return `router ${b.deployments.join(',')}`;
+  if (b.kind === 'pool' && Array.isArray(b.members)) return `pool ${b.members.map((m: Json) => m.name).join(',')}`;
   return `${b.kind} ${where ?? ''}`.trim();
 }
 
@@ -70,8 +72,11 @@ function printDeployments(list: Json[], output: OutputFormat): void {
 }
 
 interface DeploymentFlags {
-  backend: 'llama' | 'openai-compatible' | 'azure-openai' | 'simulator';
+  backend: 'llama' | 'openai-compatible' | 'azure-openai' | 'simulator' | 'router' | 'json';
   model?: string;
+  deployments?: string;
+  mode?: string;
+  spec?: string;
   baseUrl?: string;
   upstreamModel?: string;
   azureEndpoint?: string;
@@ -105,14 +110,34 @@ function backendFromFlags(f: DeploymentFlags): Json {
       };
     case 'simulator':
       return { kind: 'simulator', ...(f.ttftMs !== undefined ? { timeToFirstTokenMs: f.ttftMs } : {}), ...(f.tokensPerSecond !== undefined ? { tokensPerSecond: f.tokensPerSecond } : {}) };
+    case 'router': {
+      const deployments = need(f.deployments, '--deployments <a,b,…>', 'router').split(',').map((d) => d.trim()).filter(Boolean);
+      return { kind: 'router', deployments, ...(f.mode ? { mode: f.mode } : {}) };
+    }
+    case 'json':
+      return backendSpecJson(need(f.spec, '--spec <json>', 'json'));
   }
+}
+
+/** Any backend spec (a pool, say) as JSON, checked by the server like every other. */
+function backendSpecJson(text: string): Json {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`--spec is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new CliError('--spec must be a JSON object, e.g. {"kind": "pool", "members": [...]}');
+  return spec as Json;
 }
 
 function defaultModelName(backend: Json): string {
   if (backend.kind === 'llama') return basename(String(backend.modelPath)).replace(/\.gguf$/i, '');
   if (backend.kind === 'openai-compatible') return String(backend.model);
   if (backend.kind === 'azure-openai') return String(backend.deployment);
-  return 'lapis-simulator';
+  if (backend.kind === 'router') return 'model-router';
+  if (backend.kind === 'simulator') return 'lapis-simulator';
+  return String(backend.kind);
 }
 
 function accountCommand(): Command {
@@ -176,7 +201,10 @@ function keysCommand(): Command {
 function deploymentCommand(): Command {
   const cmd = new Command('deployment').description('manage deployments of an account');
   withAdminOptions(cmd.command('create <name>').description('create or update a deployment'), { account: true })
-    .addOption(new Option('--backend <kind>', 'what serves it').choices(['llama', 'openai-compatible', 'azure-openai', 'simulator']).default('llama'))
+    .addOption(new Option('--backend <kind>', 'what serves it').choices(['llama', 'openai-compatible', 'azure-openai', 'simulator', 'router', 'json']).default('llama'))
+    .option('--deployments <names>', 'router: the deployments it routes among, comma-separated, cheapest first for local models')
+    .option('--mode <mode>', 'router: balanced, quality or cost')
+    .option('--spec <json>', 'json: the whole backend spec, e.g. a pool: {"kind":"pool","members":[…]}')
     .option('--model <path>', 'llama: GGUF file on the server machine')
     .option('--base-url <url>', 'openai-compatible: upstream base URL up to the version, e.g. http://vllm:8000/v1')
     .option('--upstream-model <name>', 'openai-compatible: the model name the upstream knows')

@@ -97,6 +97,20 @@ describe('other backends from the CLI', () => {
     expect(sim.code).toBe(0);
     expect(sim.stdout).toMatch(/sim\s+lapis-simulator\s+Standard\s+-\s+Succeeded\s+simulator/);
 
+    // A router over it and a second simulator, and a pool given as a JSON spec.
+    expect((await cli('deployment', 'create', 'sim2', '--backend', 'simulator', '--model-name', 'gpt-4.1')).code).toBe(0);
+    const router = await cli('deployment', 'create', 'auto', '--backend', 'router', '--deployments', 'sim, sim2', '--mode', 'cost');
+    expect(router.code).toBe(0);
+    expect(router.stdout).toMatch(/auto\s+model-router\s+Standard\s+-\s+Succeeded\s+router sim,sim2/);
+    const spec = JSON.stringify({ kind: 'pool', members: [{ name: 'a', backend: { kind: 'simulator' } }, { name: 'b', priority: 2, backend: { kind: 'simulator' } }] });
+    const pool = await cli('deployment', 'create', 'pooled', '--backend', 'json', '--spec', spec);
+    expect(pool.code).toBe(0);
+    expect(pool.stdout).toMatch(/pooled\s+pool\s+Standard\s+-\s+Succeeded\s+pool a,b/);
+    const notJson = await cli('deployment', 'create', 'bad', '--backend', 'json', '--spec', '{kind');
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/^lapis: --spec is not JSON: /);
+    for (const d of ['auto', 'pooled', 'sim2']) expect((await cli('deployment', 'delete', d)).code).toBe(0);
+
     const missing = await cli('deployment', 'create', 'up', '--backend', 'openai-compatible');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('lapis: --backend openai-compatible needs --base-url\n');
