@@ -28,7 +28,8 @@ export interface Ticket {
 
 export type Admission = { admitted: true; ticket: Ticket } | { admitted: false; refusal: Refusal; limits: Record<string, string> };
 
-const UNLIMITED: Ticket = { headers: {}, settle: async () => undefined };
+/** The ticket of a request to a deployment that is not limited: no headers, nothing to settle. */
+export const UNLIMITED: Ticket = { headers: {}, settle: async () => undefined };
 
 export interface CapacityOptions {
   limiter: Limiter;

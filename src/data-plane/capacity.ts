@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatGenerationRequest, CompletionRequest, Deployment, GenerationEvent, InferenceBackend, Refusal } from '../core/index.js';
 import { LimiterUnavailableError } from '../core/index.js';
-import type { Estimate, Ticket, Usage } from '../capacity/admission.js';
+import { UNLIMITED, type Estimate, type Ticket, type Usage } from '../capacity/admission.js';
 import { DEFAULT_OUTPUT_ALLOWANCE, estimateChat, estimateCompletion, estimateEmbeddings, tokenizerFor } from '../capacity/estimate/index.js';
 import { capacityKind } from '../capacity/sku.js';
 import { dataPlaneErrors as errors } from '../errors/index.js';
@@ -38,7 +38,7 @@ export async function admit(
   estimate: (backend: InferenceBackend) => Promise<Estimate>,
 ): Promise<Admitted> {
   reply.header('x-ms-deployment-name', resolved.deployment.name);
-  if (!ctx.capacity.limits(resolved.deployment)) return { ...resolved, ticket: { headers: {}, settle: async () => undefined }, estimate: { promptTokens: 0, completionTokens: 0 } };
+  if (!ctx.capacity.limits(resolved.deployment)) return { ...resolved, ticket: UNLIMITED, estimate: { promptTokens: 0, completionTokens: 0 } };
   const est = await estimate(resolved.backend);
   const first = await tryAdmit(ctx, resolved.deployment, est);
   if (first.admitted) return done(reply, resolved, first.ticket, est);

@@ -133,19 +133,26 @@ export function adminApi(server: RunningServer) {
     const text = await res.text();
     return text ? (JSON.parse(text) as Record<string, any>) : {};
   };
+  /** PUTs a deployment body of the default account and, when accepted, waits until it is provisioned; returns the PUT's answer. */
+  const putDeployment = async (name: string, body: Record<string, unknown>): Promise<Record<string, any>> => {
+    const path = `${accountPath('default')}/deployments/${name}`;
+    const put = await call('PUT', path, body);
+    if (put.error) return put;
+    for (;;) {
+      const d = await call('GET', path);
+      if (d.properties.provisioningState === 'Succeeded') return put;
+      if (d.properties.provisioningState === 'Failed') throw new Error(`${name}: ${JSON.stringify(d.properties.lapis)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   return {
     call,
     /** Creates or replaces a deployment of the default account and waits until it serves. */
     async deploy(name: string, backend: Record<string, unknown>, sku: Record<string, unknown> = { name: 'Standard' }): Promise<void> {
-      const path = `${accountPath('default')}/deployments/${name}`;
-      await call('PUT', path, { sku, properties: { model: { format: 'OpenAI', name, version: '1' }, lapis: { backend } } });
-      for (;;) {
-        const d = await call('GET', path);
-        if (d.properties.provisioningState === 'Succeeded') return;
-        if (d.properties.provisioningState === 'Failed') throw new Error(`${name}: ${JSON.stringify(d.properties.lapis)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const put = await putDeployment(name, { sku, properties: { model: { format: 'OpenAI', name, version: '1' }, lapis: { backend } } });
+      if (put.error) throw new Error(`${name}: ${JSON.stringify(put.error)}`);
     },
+    putDeployment,
     /** Creates the default account and returns its key1. */
     async defaultAccountKey(): Promise<string> {
       await call('PUT', accountPath('default'), { location: 'local', kind: 'OpenAI', sku: { name: 'S0' } });

@@ -37,10 +37,8 @@ async function chat(deployment: string, body: object, headers: Record<string, st
 const ask = (content: string, extra: object = {}) => ({ messages: [{ role: 'user', content }], max_tokens: 16, ...extra });
 
 async function deploy(name: string, sku: object, model: string, extra: object = {}, backend: object = { kind: 'simulator' }) {
-  const path = `${accountPath('default')}/deployments/${name}`;
-  const put = await admin.call('PUT', path, { sku, properties: { model: { format: 'OpenAI', name: model, version: '1' }, ...extra, lapis: { backend } } });
+  const put = await admin.putDeployment(name, { sku, properties: { model: { format: 'OpenAI', name: model, version: '1' }, ...extra, lapis: { backend } } });
   if (put.error) throw new Error(JSON.stringify(put.error));
-  while ((await admin.call('GET', path)).properties.provisioningState !== 'Succeeded') await new Promise((r) => setTimeout(r, 20));
 }
 
 beforeAll(async () => {

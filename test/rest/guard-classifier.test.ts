@@ -43,13 +43,11 @@ async function policy(name: string, classifier: object, extra: object = {}): Pro
 
 /** A simulator deployment filtered through `policyName`. */
 async function filtered(name: string, policyName: string): Promise<void> {
-  const path = `${base}/deployments/${name}`;
-  const put = await admin.call('PUT', path, {
+  const put = await admin.putDeployment(name, {
     sku: { name: 'Standard' },
     properties: { model: { format: 'OpenAI', name, version: '1' }, raiPolicyName: policyName, lapis: { backend: { kind: 'simulator' } } },
   });
   if (put.error) throw new Error(JSON.stringify(put.error));
-  while ((await admin.call('GET', path)).properties.provisioningState !== 'Succeeded') await new Promise((r) => setTimeout(r, 20));
 }
 
 beforeAll(async () => {

@@ -11,12 +11,8 @@ let server: RunningServer;
 let admin: ReturnType<typeof adminApi>;
 const SUB = '00000000-0000-0000-0000-000000000000';
 
-/** PUTs a deployment and, when accepted, waits until it is provisioned (a PUT during provisioning is a 409). */
-async function deployment(name: string, sku: object, model = 'gpt-4o') {
-  const path = `${accountPath('default')}/deployments/${name}`;
-  const put = await admin.call('PUT', path, { sku, properties: { model: { format: 'OpenAI', name: model, version: '1' }, lapis: { backend: { kind: 'simulator' } } } });
-  if (!put.error) while ((await admin.call('GET', path)).properties.provisioningState !== 'Succeeded') await new Promise((r) => setTimeout(r, 20));
-  return put;
+function deployment(name: string, sku: object, model = 'gpt-4o') {
+  return admin.putDeployment(name, { sku, properties: { model: { format: 'OpenAI', name: model, version: '1' }, lapis: { backend: { kind: 'simulator' } } } });
 }
 
 beforeAll(async () => {
